@@ -1,0 +1,136 @@
+/*
+ * http.h — what a handler sees: the request, the response it fills, and route tables.
+ *
+ * The API layer includes only this header (never libmicrohttpd). server.c builds the
+ * request, router.c matches a route, middleware.c runs the chain (request id → metrics →
+ * auth → permission → rate limit), then the handler fills `resp`.
+ *
+ * Handler contract:
+ *   return SP_OK     the response is complete (resp filled);
+ *   return SP_AGAIN  the handler called sp_req_suspend() and handed the request to a pool; the
+ *                    worker fills resp and calls sp_req_resume() as its very last touch.
+ * Memory: everything attached with sp_req_alloc()/sp_req_strdup()/sp_req_on_cleanup() is freed
+ * when the request ends, including when the client vanished.
+ */
+#ifndef SP_HTTP_H
+#define SP_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/common.h"
+
+struct sp_app;
+
+#define SP_MAX_PARAMS 4
+#define SP_MAX_RESP_HEADERS 24
+
+/* Who is calling (filled by the auth middleware; user_id 0 = anonymous). */
+struct sp_principal {
+    int64_t user_id;
+    char username[72];
+    uint64_t perms;   /* bitset, see auth/permissions.h; implications already expanded */
+    bool is_admin;    /* holds the admin role */
+    char jti[48];     /* the access token's id (for logout) */
+    int64_t token_exp;
+};
+
+struct sp_request {
+    struct sp_app *app;
+    const char *method;     /* "GET", "POST", ... */
+    const char *path;       /* decoded path, without the query string */
+    const char *route;      /* matched pattern ("/api/releases/{id}"), or "unmatched" */
+    char request_id[72];    /* echoed X-Request-Id, or generated */
+    char client_ip[64];     /* after trusted-proxy X-Forwarded-For processing */
+    const char *body;       /* raw body (NUL-terminated), NULL when none */
+    size_t body_len;
+    json_t *json;           /* parsed JSON body, or NULL when the body is empty */
+    struct sp_principal principal;
+    int nparams;
+    struct {
+        const char *name;
+        const char *value;
+    } params[SP_MAX_PARAMS];
+    int64_t start_ns;       /* monotonic start time */
+    void *conn;             /* opaque connection handle owned by server.c */
+    void *priv;             /* server-private state */
+};
+
+struct sp_resp_header {
+    char *name;
+    char *value;
+};
+
+/* Bytes shared between many responses (the response cache): refcounted, immutable. */
+struct sp_shared_bytes {
+    int refs; /* atomic */
+    size_t len;
+    char *ctype;
+    char data[]; /* flexible */
+};
+
+struct sp_response {
+    int status;                 /* 0 until set */
+    const char *content_type;   /* static string */
+    char *body;                 /* owned heap bytes (freed), or NULL */
+    size_t body_len;
+    struct sp_shared_bytes *shared; /* alternatively: shared cached bytes (a ref is held) */
+    int fd;                     /* alternatively: stream [fd_off, fd_off+fd_len) of this file; -1 none */
+    uint64_t fd_off, fd_len;
+    int nheaders;
+    struct sp_resp_header headers[SP_MAX_RESP_HEADERS];
+};
+
+typedef int (*sp_handler_fn)(struct sp_request *req, struct sp_response *resp);
+
+enum sp_auth_mode {
+    SP_AUTH_NONE = 0,    /* open to anyone */
+    SP_AUTH_USER = 1,    /* valid access token required */
+    SP_AUTH_METRICS = 2, /* open on loopback (or when configured), token otherwise */
+};
+
+/* One route. perm_resource/perm_action: the permission required before the handler runs
+ * (-1 = any authenticated user; handlers do owner checks themselves). */
+struct sp_route {
+    const char *method;
+    const char *pattern; /* literal segments and {name} segments */
+    sp_handler_fn handler;
+    int auth;
+    int perm_resource;
+    int perm_action;
+};
+
+/* --- request helpers (http/request.c) --- */
+const char *sp_req_query(const struct sp_request *r, const char *key); /* decoded, or NULL */
+const char *sp_req_header(const struct sp_request *r, const char *name);
+const char *sp_req_param(const struct sp_request *r, const char *name);
+/* Path parameter as a positive id; SP_OK or SP_NOTFOUND (malformed ids are "not found"). */
+int sp_req_param_id(const struct sp_request *r, const char *name, int64_t *out);
+void *sp_req_alloc(struct sp_request *r, size_t n);     /* zeroed, freed with the request */
+char *sp_req_strdup(struct sp_request *r, const char *s);
+void sp_req_on_cleanup(struct sp_request *r, void (*fn)(void *), void *arg);
+/* Require a JSON object body: SP_OK, or fills a 400 (malformed/null/non-object) into resp. */
+int sp_req_json_object(struct sp_request *r, struct sp_response *resp);
+/* Park the request (call before handing it to a worker) / resume it (worker's last touch). */
+void sp_req_suspend(struct sp_request *r);
+void sp_req_resume(struct sp_request *r);
+
+/* --- response helpers (http/response.c) --- */
+void sp_resp_json(struct sp_response *r, int status, json_t *body /* reference stolen */);
+void sp_resp_take(struct sp_response *r, int status, const char *ctype, char *data, size_t len);
+void sp_resp_copy(struct sp_response *r, int status, const char *ctype, const char *data,
+                  size_t len);
+void sp_resp_shared(struct sp_response *r, int status, struct sp_shared_bytes *b /* ref taken */);
+void sp_resp_error(struct sp_response *r, int status, const char *code, const char *field,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* The one place return codes become HTTP statuses: SP_INVALID→400, SP_NOTFOUND→404,
+ * SP_CONFLICT→409, SP_FORBIDDEN→403, SP_AGAIN→503 (+Retry-After), SP_ERR→500. */
+void sp_resp_rc(struct sp_response *r, int rc, const struct sp_err *e);
+void sp_resp_header(struct sp_response *r, const char *name, const char *value);
+struct sp_shared_bytes *sp_shared_new(const char *ctype, const char *data, size_t len);
+void sp_shared_ref(struct sp_shared_bytes *b);
+void sp_shared_unref(struct sp_shared_bytes *b);
+
+#endif
