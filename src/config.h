@@ -39,12 +39,14 @@ struct sp_config {
     char web_dir[1024];        /* UI assets; default ./web next to the binary's source */
 };
 
-/* Fill `cfg` from defaults, config file, environment and argv (flags of the given
- * subcommand, starting at argv[first]). Unknown flags and bad values print a clear message
- * to `err` and return -1; `--help` prints help and returns 1; otherwise 0.
- * `rest` receives the index of the first non-flag argument. */
-int sp_config_load(struct sp_config *cfg, int argc, char **argv, int first, int *rest,
-                   const char *usage, FILE *err);
+/* Fill `cfg` from defaults, the config file (--config FILE or SP_CONFIG: KEY=VALUE lines using
+ * the SP_* names, '#' comments), the environment (SP_*) and the command line, in increasing
+ * precedence, then validate. The config flags it knows (--listen X, --listen=X, --data DIR, ...;
+ * see sp_config_help) are REMOVED from argv in place and *argc is updated, so the subcommand
+ * parses only its own flags and positional arguments afterwards (argv[0] is kept).
+ * On a bad value it prints a clear message naming the setting to `err` and returns -1;
+ * otherwise 0. It does not handle --help: the subcommand prints its usage and sp_config_help. */
+int sp_config_load(struct sp_config *cfg, int *argc, char **argv, FILE *err);
 /* Print the settings table (name, env, flag, default, help). */
 void sp_config_help(FILE *out);
 

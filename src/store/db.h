@@ -82,6 +82,9 @@ int sp_db_exec(struct sp_db *db, const char *sql, struct sp_err *e);
 int sp_db_begin(struct sp_db *db);
 int sp_db_commit(struct sp_db *db);
 void sp_db_rollback(struct sp_db *db);
+/* True while a transaction is open on this connection (store functions that write several rows
+ * begin their own transaction only when none is open). */
+bool sp_db_in_transaction(struct sp_db *db);
 
 int64_t sp_db_last_insert_id(struct sp_db *db);
 int64_t sp_db_changes(struct sp_db *db);
