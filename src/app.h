@@ -7,6 +7,7 @@
 #define SP_APP_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -29,5 +30,11 @@ struct sp_app {
  * load keys. Returns SP_OK or SP_ERR with e filled. */
 int sp_app_init(struct sp_app *app, struct sp_err *e);
 void sp_app_shutdown(struct sp_app *app);
+
+/* The storage part of sp_app_init for CLI commands that need no server (migrate, user, seed):
+ * create the data directories, open the database, migrate, bootstrap (printing a generated
+ * admin password once). With `verbose`, each applied migration is printed to stdout.
+ * SP_OK or SP_ERR with e filled. Undo with sp_db_global_shutdown(). */
+int sp_app_init_store(const struct sp_config *cfg, bool verbose, struct sp_err *e);
 
 #endif

@@ -19,6 +19,10 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct command commands[] = {
+    {"serve", sp_cli_serve, "run the HTTP API and UI"},
+    {"migrate", sp_cli_migrate, "create or upgrade the database schema"},
+    {"user", sp_cli_user, "add, list, disable accounts; set passwords"},
+    {"seed", sp_cli_seed, "add a load-test account and N realistic releases"},
     {"version", cmd_version, "print the version"},
 };
 

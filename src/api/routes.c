@@ -2,5 +2,9 @@
 #include "api/api.h"
 
 const struct sp_route *const sp_api_tables[] = {
+    sp_routes_auth,
+    sp_routes_permissions,
+    sp_routes_metrics,
+    sp_routes_static,
     NULL,
 };

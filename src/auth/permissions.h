@@ -31,7 +31,7 @@ int sp_action_parse(const char *s);   /* -1 if unknown */
 uint64_t sp_perms_expand(uint64_t perms);
 bool sp_perms_has(uint64_t perms, int res, int act);
 
-/* Parse "resource:action" (e.g. "releases:read"): 0 and *res/*act set, or -1 when unknown. */
+/* Parse "resource:action" (e.g. "releases:read"): 0 with *res and *act set, or -1 when unknown. */
 int sp_perm_parse(const char *s, int *res, int *act);
 /* Call fn for every bit set in perms (no expansion), in resource then action order. */
 void sp_perms_foreach(uint64_t perms, void (*fn)(void *arg, int res, int act), void *arg);

@@ -37,5 +37,9 @@ uint64_t sp_cache_gen(struct sp_cache *c, int gen);
 void sp_cache_bump(struct sp_cache *c, int gen);
 /* Counters for metrics. */
 void sp_cache_stats(struct sp_cache *c, uint64_t *hits, uint64_t *misses);
+/* Entries and bytes held right now (metrics, tests). */
+void sp_cache_usage(struct sp_cache *c, size_t *entries, size_t *bytes);
+/* Replace the clock used for TTLs (milliseconds; default monotonic). For tests. */
+void sp_cache_set_clock(struct sp_cache *c, int64_t (*now_ms)(void *arg), void *arg);
 
 #endif

@@ -129,6 +129,15 @@ void sp_resp_error(struct sp_response *r, int status, const char *code, const ch
  * SP_CONFLICT→409, SP_FORBIDDEN→403, SP_AGAIN→503 (+Retry-After), SP_ERR→500. */
 void sp_resp_rc(struct sp_response *r, int rc, const struct sp_err *e);
 void sp_resp_header(struct sp_response *r, const char *name, const char *value);
+/* Stream [off, off+len) of an open file; the response owns fd from now on (closed when sent or
+ * replaced). ctype is a static string. */
+void sp_resp_file(struct sp_response *r, int status, const char *ctype, int fd, uint64_t off,
+                  uint64_t len);
+/* An empty response (status 0, no body, fd -1) / release everything a response owns (body,
+ * shared reference, fd, headers) leaving it empty. For code that builds responses outside the
+ * server, such as tests. */
+void sp_resp_init(struct sp_response *r);
+void sp_resp_free(struct sp_response *r);
 struct sp_shared_bytes *sp_shared_new(const char *ctype, const char *data, size_t len);
 void sp_shared_ref(struct sp_shared_bytes *b);
 void sp_shared_unref(struct sp_shared_bytes *b);

@@ -1,7 +1,7 @@
 /*
  * db.h — the database driver interface. The only way SQL reaches a database.
  *
- * Queries are written once against this interface in store/*.c, with `?` placeholders
+ * Queries are written once against this interface in the store/ sources, with `?` placeholders
  * (both SQLite and MariaDB accept them). Where the dialects differ (full-text search,
  * upsert, locking), store code asks sp_db_dialect() and picks the variant; nothing outside
  * store/ ever sees SQL.
@@ -85,6 +85,8 @@ void sp_db_rollback(struct sp_db *db);
 /* True while a transaction is open on this connection (store functions that write several rows
  * begin their own transaction only when none is open). */
 bool sp_db_in_transaction(struct sp_db *db);
+/* How long a statement waits for another connection's lock before SP_AGAIN (default 5000 ms). */
+void sp_db_set_busy_timeout(struct sp_db *db, int ms);
 
 int64_t sp_db_last_insert_id(struct sp_db *db);
 int64_t sp_db_changes(struct sp_db *db);
@@ -93,5 +95,15 @@ const char *sp_db_errmsg(struct sp_db *db);
 
 /* Query counters for metrics: total statements stepped and total time, this process. */
 void sp_db_stats(uint64_t *queries, uint64_t *errors, uint64_t *nanos);
+
+/* Per-statement metrics hooks, implemented in obs/dbstats.c; the drivers call them.
+ * sp_dbstats_query: one execution of `sql` finished (call when a statement reaches SP_DONE or
+ * fails, or is reset/finalized after its last wanted row) having spent `nanos` stepping; `rc`
+ * is its last step result (SP_ROW/SP_DONE/SP_OK = success, SP_CONFLICT = constraint, counted as
+ * success; SP_AGAIN/SP_ERR = failure). The label (e.g. "select releases") is derived from the
+ * SQL text; lock-free, cheap enough for every statement.
+ * sp_dbstats_connect_error: opening a connection (or reconnecting) failed. */
+void sp_dbstats_query(const char *sql, int64_t nanos, int rc);
+void sp_dbstats_connect_error(void);
 
 #endif

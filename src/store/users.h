@@ -176,13 +176,13 @@ int sp_store_permissions_list(struct sp_db *db, struct sp_permission **out, int 
 
 /* --- JSON --- */
 
-/* The public user object: {id, username, email (null when none), active, note, roles: [names],
- * role_ids: [ids], created_at, updated_at, last_login_at (RFC 3339 or null)}. Never the hash
- * or token_epoch. New reference. */
+/* The public user object (docs/openapi.yaml User): {id, username, email (null when none),
+ * active, note, roles: [names], created_at, updated_at, last_login_at (RFC 3339 or null)}.
+ * Never the hash or token_epoch. New reference. Callers needing the role ids add them from
+ * u->role_ids. */
 json_t *sp_user_json(const struct sp_user *u);
-/* The same plus "permissions": ["releases:read", ...] (from an expanded bitset) and
- * "is_admin". */
-json_t *sp_user_json_perms(const struct sp_user *u, uint64_t perms, bool is_admin);
+/* The same plus "permissions": ["releases:read", ...] from an expanded bitset (GET /me). */
+json_t *sp_user_json_perms(const struct sp_user *u, uint64_t perms);
 /* {id, name, description, builtin, permission_ids: [...], permissions: ["res:act"...],
  * user_count, created_at, updated_at}. permission_ids may be NULL (then omitted). */
 json_t *sp_role_json(const struct sp_role *r, const int64_t *perm_ids, int nperm);

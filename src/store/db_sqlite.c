@@ -1,0 +1,557 @@
+/*
+ * db_sqlite.c — the SQLite driver behind store/db.h.
+ *
+ * One connection per thread (opened lazily, closed by a pthread key destructor when the thread
+ * exits), each with WAL, synchronous=NORMAL, a busy timeout, foreign keys, and a cache of
+ * prepared statements keyed by the SQL text pointer (an open-addressing hash: the key is the
+ * address of a string literal, so lookup is one multiply and a probe or two).
+ */
+#include "store/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#define BUSY_TIMEOUT_MS 5000
+#define CACHE_SIZE_KIB 16384           /* page cache per connection */
+#define MMAP_SIZE (256LL * 1024 * 1024) /* memory-mapped reads */
+
+struct sp_stmt {
+    sqlite3_stmt *st;
+    struct sp_db *db;
+    bool cached;
+    bool started; /* stepped since the last reset (counts one query) */
+};
+
+struct slot {
+    const char *key;
+    struct sp_stmt *stmt;
+};
+
+struct sp_db {
+    sqlite3 *h;
+    struct slot *slots; /* open addressing, power-of-two capacity */
+    size_t cap;
+    size_t count;
+};
+
+static char *g_path;
+static bool g_inited;
+static pthread_key_t g_key;
+static pthread_once_t g_key_once = PTHREAD_ONCE_INIT;
+static _Thread_local struct sp_db *tl_db;
+
+static atomic_uint_fast64_t st_queries;
+static atomic_uint_fast64_t st_errors;
+static atomic_uint_fast64_t st_nanos;
+
+/* Map an SQLite result code to the closed set of common.h. */
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+        return SP_OK;
+    case SQLITE_ROW:
+        return SP_ROW;
+    case SQLITE_DONE:
+        return SP_DONE;
+    case SQLITE_CONSTRAINT:
+        return SP_CONFLICT;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return SP_AGAIN;
+    default:
+        return SP_ERR;
+    }
+}
+
+/* Log a failure at a level fitting its kind (conflicts and busy are expected under load). */
+static void log_failure(sqlite3 *h, int rc, const char *what, const char *sql)
+{
+    int mapped = map_rc(rc);
+    int level = mapped == SP_ERR ? SP_LOG_ERROR : SP_LOG_DEBUG;
+    if (mapped == SP_AGAIN)
+        level = SP_LOG_WARN;
+    if (!sp_log_enabled(level))
+        return;
+    sp_log(level, "sqlite", "%s: %s (code %d)%s%.300s", what, h ? sqlite3_errmsg(h) : "?", rc,
+           sql ? "; sql: " : "", sql ? sql : "");
+}
+
+/* "sqlite:///abs/path.db" → "/abs/path.db", "sqlite://rel.db" → "rel.db", else the path. */
+static int url_to_path(const char *url, char **path, struct sp_err *e)
+{
+    if (!url || !*url) {
+        sp_err_set(e, "database_url", "empty database URL");
+        return SP_ERR;
+    }
+    const char *p = url;
+    if (!strncmp(url, "sqlite://", 9)) {
+        p = url + 9;
+    } else if (!strncmp(url, "sqlite:", 7)) {
+        p = url + 7;
+    } else if (strstr(url, "://")) {
+        sp_err_set(e, "database_url", "unsupported database URL scheme in '%s' (expected sqlite://)",
+                   url);
+        return SP_ERR;
+    }
+    if (!*p) {
+        sp_err_set(e, "database_url", "database URL '%s' names no file", url);
+        return SP_ERR;
+    }
+    *path = sp_strdup(p);
+    return SP_OK;
+}
+
+static void key_destructor(void *v)
+{
+    sp_db_close(v);
+}
+
+static void make_key(void)
+{
+    pthread_key_create(&g_key, key_destructor);
+}
+
+int sp_db_global_init(const char *url, struct sp_err *e)
+{
+    char *path = NULL;
+    if (url_to_path(url, &path, e) != SP_OK)
+        return SP_ERR;
+    if (!sqlite3_threadsafe()) {
+        sp_free(path);
+        sp_err_set(e, "", "the SQLite library was built without thread support");
+        return SP_ERR;
+    }
+    sqlite3_initialize();
+    pthread_once(&g_key_once, make_key);
+    if (tl_db) {
+        /* re-initialised (tests): the old connection may point elsewhere */
+        sp_db_thread_close();
+    }
+    sp_free(g_path);
+    g_path = path;
+    g_inited = true;
+    return SP_OK;
+}
+
+void sp_db_global_shutdown(void)
+{
+    sp_db_thread_close();
+    sp_free(g_path);
+    g_path = NULL;
+    g_inited = false;
+}
+
+struct sp_db *sp_db_thread(void)
+{
+    if (tl_db)
+        return tl_db;
+    if (!g_inited) {
+        sp_error("sqlite", "sp_db_thread() before sp_db_global_init()");
+        return NULL;
+    }
+    struct sp_err e = {{0}, {0}};
+    struct sp_db *db = sp_db_open(g_path, &e);
+    if (!db) {
+        sp_error("sqlite", "cannot open the database: %s", e.message);
+        return NULL;
+    }
+    tl_db = db;
+    pthread_setspecific(g_key, db);
+    return db;
+}
+
+void sp_db_thread_close(void)
+{
+    if (!tl_db)
+        return;
+    struct sp_db *db = tl_db;
+    tl_db = NULL;
+    pthread_setspecific(g_key, NULL);
+    sp_db_close(db);
+}
+
+static int pragma(struct sp_db *db, const char *sql, struct sp_err *e)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        sp_err_set(e, "database_url", "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return SP_ERR;
+    }
+    return SP_OK;
+}
+
+struct sp_db *sp_db_open(const char *url, struct sp_err *e)
+{
+    char *path = NULL;
+    if (url_to_path(url, &path, e) != SP_OK)
+        return NULL;
+    struct sp_db *db = sp_calloc(1, sizeof *db);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &db->h, flags, NULL);
+    if (rc != SQLITE_OK) {
+        sp_err_set(e, "database_url", "cannot open database '%s': %s", path,
+                   db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_extended_result_codes(db->h, 1);
+    sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+             "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-%d; PRAGMA mmap_size=%lld;",
+             CACHE_SIZE_KIB, MMAP_SIZE);
+    if (pragma(db, sql, e) != SP_OK)
+        goto fail;
+    sp_free(path);
+    return db;
+fail:
+    sp_free(path);
+    sp_db_close(db);
+    return NULL;
+}
+
+void sp_db_close(struct sp_db *db)
+{
+    if (!db)
+        return;
+    for (size_t i = 0; i < db->cap; i++) {
+        if (db->slots[i].stmt) {
+            sqlite3_finalize(db->slots[i].stmt->st);
+            sp_free(db->slots[i].stmt);
+        }
+    }
+    sp_free(db->slots);
+    /* close_v2: statements still open (uncached ones a caller kept, or FTS5's own, which it
+     * finalizes itself on disconnect) must not be finalized here; the handle is released when
+     * the last one goes. */
+    if (db->h)
+        sqlite3_close_v2(db->h);
+    sp_free(db);
+}
+
+int sp_db_dialect(struct sp_db *db)
+{
+    (void)db;
+    return SP_DIALECT_SQLITE;
+}
+
+static size_t slot_index(const char *key, size_t cap)
+{
+    uint64_t h = (uint64_t)(uintptr_t)key * UINT64_C(0x9E3779B97F4A7C15);
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
+static void cache_insert(struct sp_db *db, const char *key, struct sp_stmt *st)
+{
+    if ((db->count + 1) * 10 > db->cap * 7) {
+        size_t ncap = db->cap ? db->cap * 2 : 64;
+        struct slot *ns = sp_calloc(ncap, sizeof *ns);
+        for (size_t i = 0; i < db->cap; i++) {
+            if (!db->slots[i].key)
+                continue;
+            size_t j = slot_index(db->slots[i].key, ncap);
+            while (ns[j].key)
+                j = (j + 1) & (ncap - 1);
+            ns[j] = db->slots[i];
+        }
+        sp_free(db->slots);
+        db->slots = ns;
+        db->cap = ncap;
+    }
+    size_t j = slot_index(key, db->cap);
+    while (db->slots[j].key)
+        j = (j + 1) & (db->cap - 1);
+    db->slots[j].key = key;
+    db->slots[j].stmt = st;
+    db->count++;
+}
+
+static struct sp_stmt *cache_find(struct sp_db *db, const char *key)
+{
+    if (!db->cap)
+        return NULL;
+    size_t j = slot_index(key, db->cap);
+    while (db->slots[j].key) {
+        if (db->slots[j].key == key)
+            return db->slots[j].stmt;
+        j = (j + 1) & (db->cap - 1);
+    }
+    return NULL;
+}
+
+static struct sp_stmt *prepare(struct sp_db *db, const char *sql, bool cached)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v3(db->h, sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &s, NULL);
+    if (rc != SQLITE_OK || !s) {
+        if (rc == SQLITE_OK)
+            sp_error("sqlite", "prepare: empty statement: %.300s", sql);
+        else
+            log_failure(db->h, rc, "prepare", sql);
+        atomic_fetch_add_explicit(&st_errors, 1, memory_order_relaxed);
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    struct sp_stmt *st = sp_calloc(1, sizeof *st);
+    st->st = s;
+    st->db = db;
+    st->cached = cached;
+    return st;
+}
+
+struct sp_stmt *sp_db_prepare(struct sp_db *db, const char *sql)
+{
+    if (!db || !sql)
+        return NULL;
+    struct sp_stmt *st = cache_find(db, sql);
+    if (st) {
+        sp_stmt_reset(st);
+        sqlite3_clear_bindings(st->st);
+        return st;
+    }
+    st = prepare(db, sql, true);
+    if (st)
+        cache_insert(db, sql, st);
+    return st;
+}
+
+struct sp_stmt *sp_db_prepare_once(struct sp_db *db, const char *sql)
+{
+    if (!db || !sql)
+        return NULL;
+    return prepare(db, sql, false);
+}
+
+void sp_stmt_finalize(struct sp_stmt *st)
+{
+    if (!st)
+        return;
+    if (st->cached) {
+        sp_stmt_reset(st); /* cached statements belong to the connection */
+        return;
+    }
+    sqlite3_finalize(st->st);
+    sp_free(st);
+}
+
+void sp_stmt_reset(struct sp_stmt *st)
+{
+    if (!st)
+        return;
+    sqlite3_reset(st->st);
+    st->started = false;
+}
+
+void sp_stmt_bind_int(struct sp_stmt *st, int idx, int64_t v)
+{
+    sqlite3_bind_int64(st->st, idx, v);
+}
+
+void sp_stmt_bind_double(struct sp_stmt *st, int idx, double v)
+{
+    sqlite3_bind_double(st->st, idx, v);
+}
+
+void sp_stmt_bind_text(struct sp_stmt *st, int idx, const char *s)
+{
+    if (!s)
+        sqlite3_bind_null(st->st, idx);
+    else
+        sqlite3_bind_text(st->st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+void sp_stmt_bind_blob(struct sp_stmt *st, int idx, const void *p, size_t n)
+{
+    if (!p)
+        sqlite3_bind_null(st->st, idx);
+    else
+        sqlite3_bind_blob64(st->st, idx, p, (sqlite3_uint64)n, SQLITE_TRANSIENT);
+}
+
+void sp_stmt_bind_null(struct sp_stmt *st, int idx)
+{
+    sqlite3_bind_null(st->st, idx);
+}
+
+int sp_stmt_step(struct sp_stmt *st)
+{
+    if (!st)
+        return SP_ERR;
+    int64_t t0 = sp_time_mono_ns();
+    int rc = sqlite3_step(st->st);
+    int64_t dt = sp_time_mono_ns() - t0;
+    atomic_fetch_add_explicit(&st_nanos, (uint64_t)dt, memory_order_relaxed);
+    if (!st->started) {
+        st->started = true;
+        atomic_fetch_add_explicit(&st_queries, 1, memory_order_relaxed);
+    }
+    if (rc == SQLITE_ROW)
+        return SP_ROW;
+    if (rc == SQLITE_DONE)
+        return SP_DONE;
+    int mapped = map_rc(rc);
+    atomic_fetch_add_explicit(&st_errors, 1, memory_order_relaxed);
+    log_failure(st->db->h, rc, "step", sqlite3_sql(st->st));
+    /* reset so the statement releases its locks; the error stays in sqlite3_errmsg */
+    sqlite3_reset(st->st);
+    st->started = false;
+    return mapped;
+}
+
+int sp_stmt_exec(struct sp_stmt *st)
+{
+    int rc;
+    while ((rc = sp_stmt_step(st)) == SP_ROW)
+        ;
+    if (rc == SP_DONE) {
+        sp_stmt_reset(st);
+        return SP_OK;
+    }
+    return rc;
+}
+
+int sp_stmt_column_count(struct sp_stmt *st)
+{
+    return sqlite3_column_count(st->st);
+}
+
+int sp_stmt_column_type(struct sp_stmt *st, int col)
+{
+    switch (sqlite3_column_type(st->st, col)) {
+    case SQLITE_INTEGER:
+        return SP_COL_INT;
+    case SQLITE_FLOAT:
+        return SP_COL_FLOAT;
+    case SQLITE_TEXT:
+        return SP_COL_TEXT;
+    case SQLITE_BLOB:
+        return SP_COL_BLOB;
+    default:
+        return SP_COL_NULL;
+    }
+}
+
+int64_t sp_stmt_column_int(struct sp_stmt *st, int col)
+{
+    return sqlite3_column_int64(st->st, col);
+}
+
+double sp_stmt_column_double(struct sp_stmt *st, int col)
+{
+    return sqlite3_column_double(st->st, col);
+}
+
+const char *sp_stmt_column_text(struct sp_stmt *st, int col)
+{
+    return (const char *)sqlite3_column_text(st->st, col);
+}
+
+const void *sp_stmt_column_blob(struct sp_stmt *st, int col, size_t *len)
+{
+    const void *p = sqlite3_column_blob(st->st, col);
+    if (len)
+        *len = (size_t)sqlite3_column_bytes(st->st, col);
+    return p;
+}
+
+const char *sp_stmt_column_name(struct sp_stmt *st, int col)
+{
+    return sqlite3_column_name(st->st, col);
+}
+
+int sp_db_exec(struct sp_db *db, const char *sql, struct sp_err *e)
+{
+    if (!db)
+        return SP_ERR;
+    char *msg = NULL;
+    int64_t t0 = sp_time_mono_ns();
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+    atomic_fetch_add_explicit(&st_nanos, (uint64_t)(sp_time_mono_ns() - t0), memory_order_relaxed);
+    atomic_fetch_add_explicit(&st_queries, 1, memory_order_relaxed);
+    if (rc == SQLITE_OK)
+        return SP_OK;
+    atomic_fetch_add_explicit(&st_errors, 1, memory_order_relaxed);
+    if (e)
+        sp_err_set(e, "", "%s", msg ? msg : sqlite3_errstr(rc));
+    log_failure(db->h, rc, "exec", sql);
+    sqlite3_free(msg);
+    return map_rc(rc);
+}
+
+static int run_simple(struct sp_db *db, const char *sql)
+{
+    struct sp_stmt *st = sp_db_prepare(db, sql);
+    if (!st)
+        return SP_ERR;
+    return sp_stmt_exec(st);
+}
+
+int sp_db_begin(struct sp_db *db)
+{
+    if (!db)
+        return SP_ERR;
+    return run_simple(db, "BEGIN IMMEDIATE");
+}
+
+int sp_db_commit(struct sp_db *db)
+{
+    if (!db)
+        return SP_ERR;
+    int rc = run_simple(db, "COMMIT");
+    if (rc != SP_OK && !sqlite3_get_autocommit(db->h))
+        sp_db_rollback(db);
+    return rc;
+}
+
+void sp_db_rollback(struct sp_db *db)
+{
+    if (!db || sqlite3_get_autocommit(db->h))
+        return; /* nothing open (SQLite may already have rolled back on error) */
+    run_simple(db, "ROLLBACK");
+}
+
+bool sp_db_in_transaction(struct sp_db *db)
+{
+    return db && !sqlite3_get_autocommit(db->h);
+}
+
+void sp_db_set_busy_timeout(struct sp_db *db, int ms)
+{
+    if (db)
+        sqlite3_busy_timeout(db->h, ms < 0 ? 0 : ms);
+}
+
+int64_t sp_db_last_insert_id(struct sp_db *db)
+{
+    return db ? sqlite3_last_insert_rowid(db->h) : 0;
+}
+
+int64_t sp_db_changes(struct sp_db *db)
+{
+    return db ? sqlite3_changes64(db->h) : 0;
+}
+
+const char *sp_db_errmsg(struct sp_db *db)
+{
+    return db ? sqlite3_errmsg(db->h) : "no database connection";
+}
+
+void sp_db_stats(uint64_t *queries, uint64_t *errors, uint64_t *nanos)
+{
+    if (queries)
+        *queries = atomic_load_explicit(&st_queries, memory_order_relaxed);
+    if (errors)
+        *errors = atomic_load_explicit(&st_errors, memory_order_relaxed);
+    if (nanos)
+        *nanos = atomic_load_explicit(&st_nanos, memory_order_relaxed);
+}

@@ -1,0 +1,124 @@
+/*
+ * pool.c — fixed threads taking tasks from a bounded ring under one mutex + condition variable.
+ *
+ * A full ring refuses at once (SP_AGAIN): the caller answers 503 + Retry-After instead of
+ * letting a queue grow without bound. Freeing the pool stops intake, runs what was queued and
+ * joins the threads, so every accepted task runs exactly once.
+ */
+#include "util/pool.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "util/alloc.h"
+#include "util/common.h"
+#include "util/log.h"
+
+struct task {
+    sp_task_fn fn;
+    void *arg;
+};
+
+struct sp_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    struct task *ring;
+    int cap, head, count; /* queued tasks: ring[head .. head+count) mod cap */
+    int running;          /* tasks being run right now */
+    int stopping;
+    int nthreads;
+    pthread_t *threads;
+    char name[32];
+};
+
+static void *worker(void *arg)
+{
+    struct sp_pool *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (p->count == 0 && !p->stopping)
+            pthread_cond_wait(&p->wake, &p->lock);
+        if (p->count == 0) /* stopping and drained */
+            break;
+        struct task t = p->ring[p->head];
+        p->head = (p->head + 1) % p->cap;
+        p->count--;
+        p->running++;
+        pthread_mutex_unlock(&p->lock);
+        t.fn(t.arg);
+        pthread_mutex_lock(&p->lock);
+        p->running--;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+struct sp_pool *sp_pool_new(const char *name, int threads, int queue_max)
+{
+    struct sp_pool *p = sp_calloc(1, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name ? name : "pool");
+    p->cap = queue_max > 0 ? queue_max : 1;
+    p->ring = sp_calloc((size_t)p->cap, sizeof *p->ring);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->wake, NULL);
+    if (threads < 1)
+        threads = 1;
+    p->threads = sp_calloc((size_t)threads, sizeof *p->threads);
+    for (int i = 0; i < threads; i++) {
+        int rc = pthread_create(&p->threads[i], NULL, worker, p);
+        if (rc != 0) {
+            sp_error("pool thread", "%s: cannot start thread %d: %s", p->name, i, strerror(rc));
+            break;
+        }
+        char tname[32];
+        snprintf(tname, sizeof tname, "%.10s-%d", p->name, i % 1000);
+        tname[15] = '\0'; /* the kernel's limit */
+        pthread_setname_np(p->threads[i], tname);
+        p->nthreads++;
+    }
+    if (p->nthreads == 0) {
+        /* without a thread nothing would ever run: refuse every submit instead */
+        p->stopping = 1;
+    }
+    return p;
+}
+
+int sp_pool_submit(struct sp_pool *p, sp_task_fn fn, void *arg)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->stopping || p->count == p->cap) {
+        pthread_mutex_unlock(&p->lock);
+        return SP_AGAIN;
+    }
+    p->ring[(p->head + p->count) % p->cap] = (struct task){fn, arg};
+    p->count++;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    return SP_OK;
+}
+
+int sp_pool_depth(struct sp_pool *p)
+{
+    pthread_mutex_lock(&p->lock);
+    int n = p->count + p->running;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+void sp_pool_free(struct sp_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->wake);
+    pthread_mutex_destroy(&p->lock);
+    sp_free(p->threads);
+    sp_free(p->ring);
+    sp_free(p);
+}
