@@ -23,6 +23,9 @@ static const struct command commands[] = {
     {"migrate", sp_cli_migrate, "create or upgrade the database schema"},
     {"user", sp_cli_user, "add, list, disable accounts; set passwords"},
     {"seed", sp_cli_seed, "add a load-test account and N realistic releases"},
+    {"pack", sp_cli_pack, "pack an e-book into a release directory (no server)"},
+    {"check", sp_cli_check, "verify release directories against the eBOOK rules"},
+    {"inspect", sp_cli_inspect, "show an e-book's format, DRM and metadata"},
     {"version", cmd_version, "print the version"},
 };
 

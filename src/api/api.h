@@ -21,4 +21,17 @@ extern const struct sp_route sp_routes_permissions[];
 /* api/metrics.c: GET /metrics (Prometheus text) */
 extern const struct sp_route sp_routes_metrics[];
 
+/* api/releases.c: GET /api/releases, GET/PUT/DELETE /api/releases/{id} */
+extern const struct sp_route sp_routes_releases[];
+/* api/wizard.c: POST /api/wizard/create (alias /draft), GET /api/wizard/rules */
+extern const struct sp_route sp_routes_wizard[];
+/* api/rules.c: /api/rules CRUD, GET /api/rules/{id}/spec */
+extern const struct sp_route sp_routes_rules[];
+/* api/dashboard.c: GET /api/dashboard/stats */
+extern const struct sp_route sp_routes_dashboard[];
+/* api/groups.c: GET /api/groups */
+extern const struct sp_route sp_routes_groups[];
+/* api/health.c: GET /api/health, GET /api/health/ready */
+extern const struct sp_route sp_routes_health[];
+
 #endif

@@ -8,6 +8,8 @@
 #include "api/api.h"
 #include "app.h"
 #include "auth/auth.h"
+#include "obs/metrics.h"
+#include "store/audit.h"
 #include "store/db.h"
 #include "store/users.h"
 #include "util/alloc.h"
@@ -22,7 +24,7 @@
 /* The one message for an unknown user and a wrong password: nothing tells them apart. */
 #define BAD_CREDENTIALS "Invalid username or password"
 /* Longest username / password a login accepts before answering 400. */
-#define LOGIN_USERNAME_MAX 256
+#define LOGIN_USERNAME_MAX SP_USERNAME_MAX
 #define LOGIN_PASSWORD_MAX SP_PASSWORD_MAX
 
 static void unauthorized(struct sp_response *resp, const char *message)
@@ -37,6 +39,22 @@ static void server_failure(struct sp_response *resp, int rc, const char *what)
     struct sp_err e;
     sp_err_set(&e, "", "%s", rc == SP_AGAIN ? "the database is busy, try again" : what);
     sp_resp_rc(resp, rc == SP_AGAIN ? SP_AGAIN : SP_ERR, &e);
+}
+
+/* One audit_log row for an authentication event (resource "auth"). Never fails the request. */
+static void audit_auth(struct sp_request *r, struct sp_db *db, int64_t user_id,
+                       const char *username, const char *action, const char *summary)
+{
+    struct sp_audit_entry a;
+    memset(&a, 0, sizeof a);
+    a.user_id = user_id;
+    a.resource_id = user_id;
+    sp_audit_entry_set(&a, username, action, "auth", r->client_ip, r->request_id, summary);
+    int rc = db ? sp_store_audit_add(db, &a, NULL) : SP_ERR;
+    if (rc != SP_OK)
+        sp_warn("audit row not written", "%s (request %s): %s", action, r->request_id,
+                sp_rc_name(rc));
+    r->audit_done = true;
 }
 
 /* {access_token, refresh_token, token_type, expires_in} for u, plus "user" when with_user. */
@@ -87,24 +105,31 @@ static void login_run(void *arg)
     if (rc == SP_NOTFOUND) {
         sp_password_verify_dummy(t->password);
         sp_auth_login_failed(r->client_ip, t->username, now);
+        sp_metrics_login_failure();
         unauthorized(resp, BAD_CREDENTIALS);
         sp_info("login failed", "unknown user from %s", r->client_ip);
+        audit_auth(r, db, 0, t->username, "auth.login_failed", "login failed: unknown user");
     } else if (rc != SP_OK) {
         server_failure(resp, rc, "could not check the credentials");
     } else if (!sp_password_verify(u->password_hash, t->password)) {
         sp_auth_login_failed(r->client_ip, t->username, now);
+        sp_metrics_login_failure();
         unauthorized(resp, BAD_CREDENTIALS);
         sp_info("login failed", "user %lld: wrong password from %s", (long long)u->id,
                 r->client_ip);
+        audit_auth(r, db, u->id, u->username, "auth.login_failed", "login failed: wrong password");
     } else if (!u->active) {
         sp_resp_error(resp, 403, "forbidden", NULL, "This account is disabled");
+        audit_auth(r, db, u->id, u->username, "auth.login_failed",
+                   "login refused: the account is disabled");
     } else {
         sp_auth_login_succeeded(r->client_ip, t->username);
         if (sp_store_user_set_last_login(db, u->id, now) == SP_OK)
             u->last_login_at = now;
         else
             sp_warn("last login not recorded", "user %lld", (long long)u->id);
-        token_response(app, db, u, true, resp);
+        if (token_response(app, db, u, true, resp) == SP_OK)
+            audit_auth(r, db, u->id, u->username, "auth.login", "logged in");
     }
     sp_free(u);
     sp_req_resume(r);
@@ -127,6 +152,7 @@ static int h_login(struct sp_request *r, struct sp_response *resp)
     if (wait > 0) {
         char ra[24];
         snprintf(ra, sizeof ra, "%d", wait);
+        sp_metrics_rate_limited();
         sp_resp_error(resp, 429, "rate_limited", NULL,
                       "Too many failed logins; try again in %d seconds", wait);
         sp_resp_header(resp, "Retry-After", ra);
@@ -202,7 +228,7 @@ static int h_logout(struct sp_request *r, struct sp_response *resp)
     if (r->json || r->body_len > 0) {
         if (sp_req_json_object(r, resp) != SP_OK)
             return SP_OK;
-        if (sp_json_string(r->json, "refresh_token", SP_NULLABLE, 0, SP_JWT_MAX_LEN, &refresh,
+        if (sp_json_string(r->json, "refresh_token", SP_NULLABLE, 1, SP_JWT_MAX_LEN, &refresh,
                            &e) == SP_INVALID) {
             sp_resp_rc(resp, SP_INVALID, &e);
             return SP_OK;
@@ -213,7 +239,7 @@ static int h_logout(struct sp_request *r, struct sp_response *resp)
         server_failure(resp, rc, "could not revoke the token");
         return SP_OK;
     }
-    if (refresh && *refresh) {
+    if (refresh) {
         /* Only a valid refresh token of the same user is revoked; anything else is already
          * useless to whoever holds it, and logging out still succeeds. */
         struct sp_token_info t;
@@ -226,6 +252,8 @@ static int h_logout(struct sp_request *r, struct sp_response *resp)
             }
         }
     }
+    audit_auth(r, sp_db_thread(), r->principal.user_id, r->principal.username, "auth.logout",
+               refresh ? "logged out (access and refresh token revoked)" : "logged out");
     sp_resp_json(resp, 200, json_pack("{s:s}", "message", "Logged out"));
     return SP_OK;
 }
@@ -242,6 +270,8 @@ static int h_me(struct sp_request *r, struct sp_response *resp)
         unauthorized(resp, "user no longer exists");
     else if (rc != SP_OK)
         server_failure(resp, rc, "could not load the user");
+    else if (!u->active)
+        unauthorized(resp, "this account is disabled");
     else
         sp_resp_json(resp, 200,
                      json_pack("{s:o}", "user", sp_user_json_perms(u, r->principal.perms)));

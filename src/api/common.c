@@ -439,8 +439,11 @@ static void prefix_err(struct sp_err *e, const char *prefix)
     if (!prefix || !*prefix)
         return;
     char field[sizeof e->field], msg[sizeof e->message];
-    snprintf(field, sizeof field, "%s.%s", prefix, e->field);
-    snprintf(msg, sizeof msg, "%s.%s", prefix, e->message);
+    /* Over-long names are cut (the result stays NUL-terminated). */
+    if (snprintf(field, sizeof field, "%s.%s", prefix, e->field) >= (int)sizeof field)
+        field[sizeof field - 1] = '\0';
+    if (snprintf(msg, sizeof msg, "%s.%s", prefix, e->message) >= (int)sizeof msg)
+        msg[sizeof msg - 1] = '\0';
     memcpy(e->field, field, sizeof field);
     memcpy(e->message, msg, sizeof msg);
 }

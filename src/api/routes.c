@@ -5,6 +5,12 @@ const struct sp_route *const sp_api_tables[] = {
     sp_routes_auth,
     sp_routes_permissions,
     sp_routes_metrics,
+    sp_routes_releases,
+    sp_routes_wizard,
+    sp_routes_rules,
+    sp_routes_dashboard,
+    sp_routes_groups,
+    sp_routes_health,
     sp_routes_static,
     NULL,
 };

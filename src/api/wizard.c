@@ -50,6 +50,11 @@ static int h_create(struct sp_request *req, struct sp_response *resp)
                                 "ending with a letter or digit");
         goto invalid;
     }
+    const json_t *tv = json_object_get(req->json, "release_type");
+    if (tv && !json_is_string(tv)) {
+        sp_err_set(&e, "release_type", "release_type must be a string such as \"EBOOK\"");
+        goto invalid;
+    }
     if (sp_json_enum(req->json, "release_type", SP_REQUIRED, sp_release_types, &type, &e) !=
         SP_OK)
         goto invalid;

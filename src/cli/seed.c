@@ -26,8 +26,8 @@ static void usage(FILE *out)
             "for the finished ones. Names follow the scene dirname rules and are unique, also\n"
             "across repeated runs. A password shorter than 10 characters is accepted here\n"
             "(load tests use fixed credentials) with a warning.\n"
-            "Large loads (N >= %d, or --bulk) rebuild indexes, counters and the search\n"
-            "table once at the end, in one transaction.\n\n",
+            "Large loads (N >= %d and at least half the stored releases, or --bulk) rebuild\n"
+            "indexes, counters and the search table once at the end, in one transaction.\n\n",
             SP_SEED_BULK_THRESHOLD);
     sp_config_help(out);
 }
@@ -38,6 +38,13 @@ static void progress(void *arg, int64_t done, int64_t total)
     int pct = total ? (int)(done * 100 / total) : 100;
     fprintf(stderr, "\rseeding releases: %lld/%lld (%d%%)%s", (long long)done, (long long)total,
             pct, done == total ? "\n" : "");
+    fflush(stderr);
+}
+
+static void stage(void *arg, const char *what)
+{
+    (void)arg;
+    fprintf(stderr, "\rseeding releases: %s...%-20s", what, "");
     fflush(stderr);
 }
 
@@ -148,6 +155,7 @@ int sp_cli_seed(int argc, char **argv)
         .rng_seed = (uint64_t)seed,
         .bulk = bulk,
         .progress = isatty(STDERR_FILENO) ? progress : NULL,
+        .stage = isatty(STDERR_FILENO) ? stage : NULL,
     };
     struct sp_seed_result r;
     int rc = sp_store_seed(sp_db_thread(), &o, &r, &e);

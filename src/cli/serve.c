@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "app.h"
@@ -23,12 +24,36 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: scenepacker serve [options]\n\n"
-                 "Runs the HTTP API and the web UI (default http://127.0.0.1:5000/).\n"
-                 "SIGTERM or SIGINT stops it gracefully: no new connections, in-flight\n"
-                 "requests finish (up to %d s), then the process exits 0.\n\n",
+    fprintf(out,
+            "usage: scenepacker serve [options]\n\n"
+            "Runs the HTTP API and the web UI (default http://127.0.0.1:5000/).\n"
+            "SIGTERM or SIGINT stops it gracefully: no new connections, in-flight\n"
+            "requests finish (up to %d s), then the process exits 0.\n\n",
             DRAIN_TIMEOUT_MS / 1000);
     sp_config_help(out);
+}
+
+/* Every connection is a descriptor: lift the soft limit (often 1024) towards what
+ * max_connections needs, within the hard limit. */
+static void raise_fd_limit(int max_connections)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    rlim_t want = (rlim_t)(max_connections > 0 ? max_connections : 1024) + 256;
+    if (rl.rlim_max != RLIM_INFINITY && want > rl.rlim_max)
+        want = rl.rlim_max;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        rlim_t had = rl.rlim_cur;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            sp_warn("open files limit", "cannot raise it from %llu to %llu",
+                    (unsigned long long)had, (unsigned long long)want);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (rlim_t)max_connections + 64)
+        sp_warn("open files limit", "%llu descriptors for %d connections: raise `ulimit -n`",
+                (unsigned long long)rl.rlim_cur, max_connections);
 }
 
 int sp_cli_serve(int argc, char **argv)
@@ -62,6 +87,7 @@ int sp_cli_serve(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    raise_fd_limit(app->cfg.max_connections);
     sp_metrics_init();
     if (sp_app_init(app, &e) != SP_OK) {
         sp_error("start failed", "%s", e.message);

@@ -89,11 +89,11 @@ static int prompt_hidden(const char *prompt, char *buf, size_t cap)
     if (have_tty) {
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet); /* keep type-ahead */
     }
     int rc = read_line(stdin, buf, cap);
     if (have_tty)
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
     fputc('\n', stderr);
     return rc;
 }

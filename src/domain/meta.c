@@ -45,29 +45,29 @@ static const struct {
 static const char *const kind_names[] = {"fiction", "technical", "magazine",
                                          "comic",   "manga",     "newspaper"};
 
-static const char *const tag_names[] = {"READNFO", "NFOFiX", "DiRFiX",
+static const char *const tag_names[] = {"READNFO",  "NFOFiX", "DiRFiX",
                                         "iNTERNAL", "PROPER", "REPACK"};
 
-static const char *const month_names[12] = {"January", "February", "March",     "April",
-                                            "May",     "June",     "July",      "August",
-                                            "September", "October", "November", "December"};
+static const char *const month_names[12] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
 
 static const struct sp_language languages[] = {
-    {"en", "eng", "English"},     {"fr", "fra fre", "French"},    {"de", "deu ger", "German"},
-    {"es", "spa", "Spanish"},     {"it", "ita", "Italian"},       {"nl", "nld dut", "Dutch"},
-    {"sv", "swe", "Swedish"},     {"da", "dan", "Danish"},        {"no", "nor nob nno", "Norwegian"},
-    {"fi", "fin", "Finnish"},     {"pl", "pol", "Polish"},        {"pt", "por", "Portuguese"},
-    {"ru", "rus", "Russian"},     {"ja", "jpn", "Japanese"},      {"zh", "zho chi", "Chinese"},
-    {"ko", "kor", "Korean"},      {"hu", "hun", "Hungarian"},     {"cs", "ces cze", "Czech"},
-    {"sk", "slk slo", "Slovak"},  {"sl", "slv", "Slovenian"},     {"hr", "hrv", "Croatian"},
-    {"sr", "srp", "Serbian"},     {"bg", "bul", "Bulgarian"},     {"ro", "ron rum", "Romanian"},
-    {"el", "ell gre", "Greek"},   {"tr", "tur", "Turkish"},       {"he", "heb", "Hebrew"},
-    {"ar", "ara", "Arabic"},      {"uk", "ukr", "Ukrainian"},     {"ca", "cat", "Catalan"},
-    {"et", "est", "Estonian"},    {"lv", "lav", "Latvian"},       {"lt", "lit", "Lithuanian"},
-    {"is", "isl ice", "Icelandic"}, {"la", "lat", "Latin"},       {"hi", "hin", "Hindi"},
-    {"id", "ind", "Indonesian"},  {"vi", "vie", "Vietnamese"},    {"th", "tha", "Thai"},
-    {"fa", "fas per", "Persian"}, {"ga", "gle", "Irish"},         {"eo", "epo", "Esperanto"},
-    {"af", "afr", "Afrikaans"},   {"nb", "nob", "Norwegian"},     {"nn", "nno", "Norwegian"},
+    {"en", "eng", "English"},       {"fr", "fra fre", "French"}, {"de", "deu ger", "German"},
+    {"es", "spa", "Spanish"},       {"it", "ita", "Italian"},    {"nl", "nld dut", "Dutch"},
+    {"sv", "swe", "Swedish"},       {"da", "dan", "Danish"},     {"no", "nor nob nno", "Norwegian"},
+    {"fi", "fin", "Finnish"},       {"pl", "pol", "Polish"},     {"pt", "por", "Portuguese"},
+    {"ru", "rus", "Russian"},       {"ja", "jpn", "Japanese"},   {"zh", "zho chi", "Chinese"},
+    {"ko", "kor", "Korean"},        {"hu", "hun", "Hungarian"},  {"cs", "ces cze", "Czech"},
+    {"sk", "slk slo", "Slovak"},    {"sl", "slv", "Slovenian"},  {"hr", "hrv", "Croatian"},
+    {"sr", "srp", "Serbian"},       {"bg", "bul", "Bulgarian"},  {"ro", "ron rum", "Romanian"},
+    {"el", "ell gre", "Greek"},     {"tr", "tur", "Turkish"},    {"he", "heb", "Hebrew"},
+    {"ar", "ara", "Arabic"},        {"uk", "ukr", "Ukrainian"},  {"ca", "cat", "Catalan"},
+    {"et", "est", "Estonian"},      {"lv", "lav", "Latvian"},    {"lt", "lit", "Lithuanian"},
+    {"is", "isl ice", "Icelandic"}, {"la", "lat", "Latin"},      {"hi", "hin", "Hindi"},
+    {"id", "ind", "Indonesian"},    {"vi", "vie", "Vietnamese"}, {"th", "tha", "Thai"},
+    {"fa", "fas per", "Persian"},   {"ga", "gle", "Irish"},      {"eo", "epo", "Esperanto"},
+    {"af", "afr", "Afrikaans"},     {"nb", "nob", "Norwegian"},  {"nn", "nno", "Norwegian"},
 };
 
 void sp_meta_init(struct sp_meta *m)

@@ -2,7 +2,7 @@
  * meta.h — the release metadata that drives the dirname and the NFO (PACKAGING.md §2).
  *
  * One table (meta.c) lists every field: its name (as in the API's enriched_metadata and in
- * NFO placeholders), its NFO label, its length bound. A field is a heap UTF-8 string or NULL
+ * NFO template fields), its NFO label, its length bound. A field is a heap UTF-8 string or NULL
  * when unset. Values are cleaned on the way in (control characters, invalid UTF-8 rejected);
  * sp_meta_normalize() puts them in canonical form (RETAiL, "French", ISO dates, ISBN digits)
  * and sp_meta_validate() lists every rule a value breaks.

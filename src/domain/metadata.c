@@ -24,8 +24,9 @@ static const struct {
 };
 
 static const char *const family_names[] = {
-    [SP_FAM_UNKNOWN] = "unknown", [SP_FAM_PDF] = "PDF",     [SP_FAM_ZIP] = "ZIP",
-    [SP_FAM_EPUB] = "EPUB",       [SP_FAM_CBZ] = "CBZ",     [SP_FAM_MOBI] = "Mobipocket",
+    [SP_FAM_UNKNOWN] = "unknown", [SP_FAM_PDF] = "PDF",
+    [SP_FAM_ZIP] = "ZIP",         [SP_FAM_EPUB] = "EPUB",
+    [SP_FAM_CBZ] = "CBZ",         [SP_FAM_MOBI] = "Mobipocket",
     [SP_FAM_KF8] = "KF8",         [SP_FAM_KF8_COMBO] = "Mobipocket+KF8",
     [SP_FAM_PALMDOC] = "PalmDOC",
 };
@@ -203,7 +204,8 @@ int sp_book_analyze(const char *path, const char *name, int flags, struct sp_boo
     memset(b, 0, sizeof *b);
     sp_meta_init(&b->meta);
     b->ext_ok = 1;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO given as the book must not hang us before fstat refuses it */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         sp_err_set(e, "file", "cannot open %s: %s", path, strerror(errno));
         return errno == ENOENT ? SP_NOTFOUND : SP_ERR;
@@ -279,8 +281,8 @@ int sp_book_acceptable(const struct sp_book *b, struct sp_err *e)
         return SP_INVALID;
     }
     if (!b->ext_ok) {
-        sp_err_set(e, "file", "the extension '.%s' lies: the content is %s (expected .%s)",
-                   b->ext, sp_family_name(b->family), sp_format_ext(b->format));
+        sp_err_set(e, "file", "the extension '.%s' lies: the content is %s (expected .%s)", b->ext,
+                   sp_family_name(b->family), sp_format_ext(b->format));
         return SP_INVALID;
     }
     return SP_OK;

@@ -32,7 +32,7 @@ enum sp_format {
 enum sp_family {
     SP_FAM_UNKNOWN = 0,
     SP_FAM_PDF,
-    SP_FAM_ZIP,       /* a ZIP not (yet) identified as EPUB or CBZ */
+    SP_FAM_ZIP, /* a ZIP not (yet) identified as EPUB or CBZ */
     SP_FAM_EPUB,
     SP_FAM_CBZ,
     SP_FAM_MOBI,      /* Mobipocket (BOOKMOBI) without a KF8 part: MOBI, AZW or PRC */
@@ -49,17 +49,17 @@ struct sp_kv {
 #define SP_BOOK_MAX_EXTRA 16
 
 struct sp_book {
-    int family;            /* enum sp_family */
-    int format;            /* enum sp_format: the family refined by the extension */
-    int ext_ok;            /* 0 when the name's extension contradicts the bytes */
-    char ext[16];          /* the name's extension, lowercase ("" when none) */
-    int drm;               /* 1 when the file carries DRM (refused) */
-    char drm_reason[200];  /* why, when drm */
-    int64_t size;          /* bytes */
-    int pages;             /* PDF pages; 0 when unknown */
-    int images;            /* CBZ images */
-    char sha256[65];       /* hex, when SP_ANALYZE_SHA256 was asked */
-    struct sp_meta meta;   /* what the file says about itself (not normalised) */
+    int family;                            /* enum sp_family */
+    int format;                            /* enum sp_format: the family refined by the extension */
+    int ext_ok;                            /* 0 when the name's extension contradicts the bytes */
+    char ext[16];                          /* the name's extension, lowercase ("" when none) */
+    int drm;                               /* 1 when the file carries DRM (refused) */
+    char drm_reason[200];                  /* why, when drm */
+    int64_t size;                          /* bytes */
+    int pages;                             /* PDF pages; 0 when unknown */
+    int images;                            /* CBZ images */
+    char sha256[65];                       /* hex, when SP_ANALYZE_SHA256 was asked */
+    struct sp_meta meta;                   /* what the file says about itself (not normalised) */
     struct sp_kv extra[SP_BOOK_MAX_EXTRA]; /* format details for display: producer, ... */
     size_t nextra;
 };
@@ -91,9 +91,9 @@ int sp_family_sniff(const unsigned char *buf, size_t n);
  * contradicts the family. ext is lowercase without the dot; "" means no extension. */
 int sp_format_for(int family, const char *ext);
 
-const char *sp_format_name(int format);    /* "PDF", "EPUB", ... ; "unknown" */
-const char *sp_format_tag(int format);     /* dirname FORMAT tag; NULL for PDF */
-const char *sp_format_ext(int format);     /* payload extension: "pdf", "epub", "azw3", ... */
+const char *sp_format_name(int format); /* "PDF", "EPUB", ... ; "unknown" */
+const char *sp_format_tag(int format);  /* dirname FORMAT tag; NULL for PDF */
+const char *sp_format_ext(int format);  /* payload extension: "pdf", "epub", "azw3", ... */
 const char *sp_family_name(int family);
 /* Format for a dirname FORMAT tag (exact spelling: ePUB, CBZ, KF8, AZW, MOBI, PRC). */
 int sp_format_by_tag(const char *tag);

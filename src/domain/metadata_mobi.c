@@ -41,9 +41,9 @@ struct mobi {
     int has_mobi;        /* "MOBI" header present in record 0 */
     uint32_t encryption; /* PalmDOC header field at offset 12 */
     uint32_t version;
-    uint32_t encoding;   /* 1252 or 65001 */
+    uint32_t encoding; /* 1252 or 65001 */
     uint32_t locale;
-    uint32_t kf8_index;  /* EXTH 121, NO_INDEX when absent */
+    uint32_t kf8_index; /* EXTH 121, NO_INDEX when absent */
     int damaged;
 };
 
@@ -66,10 +66,9 @@ static const struct {
     unsigned id;
     const char *code;
 } locales[] = {
-    {1, "ar"},  {4, "zh"},  {5, "cs"},  {6, "da"},  {7, "de"},  {8, "el"},  {9, "en"},
-    {10, "es"}, {11, "fi"}, {12, "fr"}, {13, "he"}, {14, "hu"}, {16, "it"}, {17, "ja"},
-    {18, "ko"}, {19, "nl"}, {20, "no"}, {21, "pl"}, {22, "pt"}, {24, "ro"}, {25, "ru"},
-    {29, "sv"}, {31, "tr"},
+    {1, "ar"},  {4, "zh"},  {5, "cs"},  {6, "da"},  {7, "de"},  {8, "el"},  {9, "en"},  {10, "es"},
+    {11, "fi"}, {12, "fr"}, {13, "he"}, {14, "hu"}, {16, "it"}, {17, "ja"}, {18, "ko"}, {19, "nl"},
+    {20, "no"}, {21, "pl"}, {22, "pt"}, {24, "ro"}, {25, "ru"}, {29, "sv"}, {31, "tr"},
 };
 
 /* Parse record 0 (r0, len bytes). With b, copy the metadata into it. */
@@ -200,8 +199,7 @@ static int family_of(const struct mobi *m, uint32_t nrec)
 int sp_mobi_family(const unsigned char *buf, size_t n)
 {
     uint32_t nrec = 0, off0 = 0, end0 = 0;
-    if (!be16(buf, n, 76, &nrec) || nrec == 0 || !be32(buf, n, PDB_HEADER, &off0) ||
-        off0 >= n)
+    if (!be16(buf, n, 76, &nrec) || nrec == 0 || !be32(buf, n, PDB_HEADER, &off0) || off0 >= n)
         return SP_FAM_MOBI;
     if (nrec < 2 || !be32(buf, n, PDB_HEADER + 8, &end0) || end0 <= off0 || end0 > n)
         end0 = (uint32_t)(n < 0xFFFFFFFFu ? n : 0xFFFFFFFFu);
@@ -307,8 +305,8 @@ int sp_book_read_mobi(const char *path, struct sp_book *b, struct sp_err *e)
         be16(k, sizeof k, 12, &kenc);
         if (kenc && !b->drm) {
             b->drm = 1;
-            snprintf(b->drm_reason, sizeof b->drm_reason,
-                     "the KF8 header's encryption field is %u", (unsigned)kenc);
+            snprintf(b->drm_reason, sizeof b->drm_reason, "the KF8 header's encryption field is %u",
+                     (unsigned)kenc);
         }
     }
     char v[16];

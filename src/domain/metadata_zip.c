@@ -13,10 +13,10 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 
-#define CAP_SMALL (256 * 1024)        /* mimetype, container.xml, encryption.xml, rights */
-#define CAP_OPF (8 * 1024 * 1024)     /* package document */
+#define CAP_SMALL (256 * 1024)    /* mimetype, container.xml, encryption.xml, rights */
+#define CAP_OPF (8 * 1024 * 1024) /* package document */
 #define CAP_COMICINFO (1024 * 1024)
-#define CAP_TEXT (64 * 1024)          /* character data kept per element */
+#define CAP_TEXT (64 * 1024) /* character data kept per element */
 
 #define NS_DC "http://purl.org/dc/elements/1.1/"
 
@@ -25,8 +25,7 @@
 struct xml_doc;
 typedef void (*xml_start_fn)(struct xml_doc *d, const char *ns, const char *local,
                              const char **attrs);
-typedef void (*xml_end_fn)(struct xml_doc *d, const char *ns, const char *local,
-                           const char *text);
+typedef void (*xml_end_fn)(struct xml_doc *d, const char *ns, const char *local, const char *text);
 
 struct xml_doc {
     xml_start_fn start;
@@ -222,9 +221,9 @@ struct opf {
     int ncreators;
     int have_title, have_date, have_lang, have_isbn, have_publisher, have_desc;
     struct sp_buf creators, subjects;
-    char *id_scheme;  /* opf:scheme of the current dc:identifier */
-    char *role;       /* opf:role of the current dc:creator */
-    char *event;      /* opf:event of the current dc:date */
+    char *id_scheme; /* opf:scheme of the current dc:identifier */
+    char *role;      /* opf:role of the current dc:creator */
+    char *event;     /* opf:event of the current dc:date */
 };
 
 static int isbn_from(const char *v, const char *scheme, char *out, size_t outlen)
@@ -371,8 +370,7 @@ static void enc_start(struct xml_doc *d, const char *ns, const char *local, cons
         if (!en->drm && (!obfuscation || !uri || !is_font_path(uri))) {
             en->drm = 1;
             char *u = sp_text_ascii(uri ? uri : "?");
-            snprintf(en->reason, sizeof en->reason,
-                     "META-INF/encryption.xml encrypts %.100s", u);
+            snprintf(en->reason, sizeof en->reason, "META-INF/encryption.xml encrypts %.100s", u);
             sp_free(u);
         }
     }
@@ -475,7 +473,7 @@ static void comicinfo_apply(struct comicinfo *ci)
 
 static int is_image_name(const char *name)
 {
-    static const char *const exts[] = {".jpg", ".jpeg", ".png", ".gif", ".webp",
+    static const char *const exts[] = {".jpg", ".jpeg", ".png",  ".gif", ".webp",
                                        ".bmp", ".jxl",  ".avif", ".tif", ".tiff"};
     if (strstr(name, "__MACOSX/"))
         return 0;

@@ -20,7 +20,10 @@ struct sp_problems {
     size_t n, cap;
 };
 
-#define SP_PROBLEMS_INIT {NULL, 0, 0}
+#define SP_PROBLEMS_INIT                                                                           \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Append one problem; field and file may be NULL. */
 void sp_problems_add(struct sp_problems *p, const char *field, const char *file, const char *fmt,

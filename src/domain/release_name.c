@@ -69,7 +69,7 @@ char *sp_dirname_words(const char *utf8)
         for (; t && *t; t++)
             put_word_char(&b, *t);
     }
-    char *out = collapse(b.data ? b.data : "");
+    char *out = collapse(b.len ? b.data : "");
     sp_buf_free(&b);
     return out;
 }
@@ -102,10 +102,14 @@ static const char *ordinal_suffix(long n)
     if (n % 100 >= 11 && n % 100 <= 13)
         return "th";
     switch (n % 10) {
-    case 1: return "st";
-    case 2: return "nd";
-    case 3: return "rd";
-    default: return "th";
+    case 1:
+        return "st";
+    case 2:
+        return "nd";
+    case 3:
+        return "rd";
+    default:
+        return "th";
     }
 }
 
@@ -208,8 +212,9 @@ int sp_dirname_build(const struct sp_meta *m, int format, const char *group, cha
     char *title = NULL;
 
     if (!sp_group_valid(group)) {
-        sp_err_set(e, "group", "group must be 2-30 characters of A-Z a-z 0-9 _ - and start and "
-                               "end with a letter or digit");
+        sp_err_set(e, "group",
+                   "group must be 2-30 characters of A-Z a-z 0-9 _ - and start and "
+                   "end with a letter or digit");
         goto out;
     }
     int kind = sp_meta_kind(m), year = sp_meta_year(m), tags = sp_meta_tags(m);
@@ -283,8 +288,9 @@ int sp_dirname_build(const struct sp_meta *m, int format, const char *group, cha
     }
     /* the type tag is omitted when the word is already part of the title */
     if (type_tag) {
-        const char *word = kind == SP_KIND_MAGAZINE ? "magazine" : kind == SP_KIND_COMIC ? "comic"
-                                                                                          : "manga";
+        const char *word = kind == SP_KIND_MAGAZINE ? "magazine"
+                           : kind == SP_KIND_COMIC  ? "comic"
+                                                    : "manga";
         if (has_word(title, word))
             type_tag = NULL;
     }
@@ -308,8 +314,9 @@ int sp_dirname_build(const struct sp_meta *m, int format, const char *group, cha
     size_t fixed = (pre.len ? pre.len + 1 : 0) + (post.len ? post.len + 1 : 0) + 1 + tail.len;
     if (fixed + strlen(title) > SP_DIRNAME_MAX) {
         if (fixed + 1 > SP_DIRNAME_MAX) {
-            sp_err_set(e, pre.len > post.len ? (kind == SP_KIND_TECHNICAL ? "publisher" : "author")
-                                             : "edition",
+            sp_err_set(e,
+                       pre.len > post.len ? (kind == SP_KIND_TECHNICAL ? "publisher" : "author")
+                                          : "edition",
                        "the name parts and tags leave no room for the title within %d characters",
                        SP_DIRNAME_MAX);
             goto out;
@@ -404,7 +411,8 @@ size_t sp_dirname_validate(const char *name, const char *file, struct sp_dirname
                 V("the dirname contains a space (allowed: A-Z a-z 0-9 . _ -)");
             else if (c < 0x20 || c >= 0x7F)
                 V("the dirname contains a non-ASCII or control byte 0x%02X at position %zu "
-                  "(allowed: A-Z a-z 0-9 . _ -)", c, i + 1);
+                  "(allowed: A-Z a-z 0-9 . _ -)",
+                  c, i + 1);
             else
                 V("the dirname contains '%c' at position %zu (allowed: A-Z a-z 0-9 . _ -)", c,
                   i + 1);
@@ -461,7 +469,8 @@ size_t sp_dirname_validate(const char *name, const char *file, struct sp_dirname
             V("the tag '%s' must be spelt '%s'", tok[i], canon);
         if (c < last)
             V("the %s tag '%s' is out of order (order: year, LANGUAGE, SOURCE, extra tags, "
-              "TYPE, FORMAT)", cat_names[c], canon);
+              "TYPE, FORMAT)",
+              cat_names[c], canon);
         else
             last = c;
         switch (c) {
@@ -517,8 +526,8 @@ size_t sp_dirname_validate(const char *name, const char *file, struct sp_dirname
     for (size_t i = 0; i < np; i++) {
         int c = classify(tok[i], canon, sizeof canon);
         if (c != C_NONE && !strcmp(tok[i], canon) && c != C_LANG)
-            V("the %s tag '%s' stands among the name parts (tags go after the year)",
-              cat_names[c], canon);
+            V("the %s tag '%s' stands among the name parts (tags go after the year)", cat_names[c],
+              canon);
         int k = snprintf(info->parts + w, sizeof info->parts - w, "%s%s", i ? "." : "", tok[i]);
         if (k > 0 && (size_t)k < sizeof info->parts - w)
             w += (size_t)k;

@@ -1,9 +1,9 @@
 /*
  * release_name.h — the release dirname (PACKAGING.md §3) and the short 8.3 names (§4).
  *
- * Dirname: <name parts>.<year>[.<LANGUAGE>].<SOURCE>[.<extra tags>][.<TYPE>][.<FORMAT>].eBOOK-<GROUP>
- * built from normalised metadata; the validator parses any dirname (also one made elsewhere)
- * and lists every rule it breaks.
+ * Dirname: <name parts>.<year>[.<LANGUAGE>].<SOURCE>[.<extra
+ * tags>][.<TYPE>][.<FORMAT>].eBOOK-<GROUP> built from normalised metadata; the validator parses any
+ * dirname (also one made elsewhere) and lists every rule it breaks.
  */
 #ifndef SP_DOMAIN_RELEASE_NAME_H
 #define SP_DOMAIN_RELEASE_NAME_H
@@ -22,13 +22,13 @@
 struct sp_dirname_info {
     char group[64];
     int year;
-    char language[32];   /* the LANGUAGE tag as written, "" when none */
-    char source[16];     /* RETAiL / SCAN / HYBRiD, "" when missing */
-    int tags;            /* enum sp_extra_tag bits */
-    char type_tag[16];   /* MAGAZiNE / COMiC / MANGA or "" */
-    char format_tag[8];  /* ePUB / CBZ / KF8 / AZW / MOBI / PRC or "" (PDF) */
-    int format;          /* enum sp_format for format_tag; SP_FMT_PDF when there is none */
-    char parts[256];     /* the name parts, dot-joined */
+    char language[32];  /* the LANGUAGE tag as written, "" when none */
+    char source[16];    /* RETAiL / SCAN / HYBRiD, "" when missing */
+    int tags;           /* enum sp_extra_tag bits */
+    char type_tag[16];  /* MAGAZiNE / COMiC / MANGA or "" */
+    char format_tag[8]; /* ePUB / CBZ / KF8 / AZW / MOBI / PRC or "" (PDF) */
+    int format;         /* enum sp_format for format_tag; SP_FMT_PDF when there is none */
+    char parts[256];    /* the name parts, dot-joined */
 };
 
 /* Free text → dirname words: transliterated (é→e, ß→ss), apostrophes dropped, "&" → "and",

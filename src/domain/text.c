@@ -69,34 +69,43 @@ void sp_utf8_put(struct sp_buf *b, uint32_t cp)
     }
 }
 
+/* The buffer's string, or "" when nothing was appended (reserve alone leaves no NUL). */
+static char *text_out(struct sp_buf *b)
+{
+    if (b->len)
+        return sp_buf_steal(b);
+    sp_buf_free(b);
+    return sp_strdup("");
+}
+
 /* U+00A0..U+00FF. Symbols a title does not need (currency, §, ¶, °, ¬) have no entry. */
 static const char *const latin1[96] = {
-    " ", "!", "c", NULL, NULL, NULL, "|", NULL, "", "(c)", "a", "\"", NULL, "", "(R)", "-",
-    NULL, "+-", "2", "3", "'", "u", NULL, ".", ",", "1", "o", "\"", "1/4", "1/2", "3/4", "?",
-    "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I",
-    "D", "N", "O", "O", "O", "O", "O", "x", "O", "U", "U", "U", "U", "Y", "TH", "ss",
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-    "d", "n", "o", "o", "o", "o", "o", "/", "o", "u", "u", "u", "u", "y", "th", "y",
+    " ",  "!",  "c", NULL, NULL, NULL, "|",  NULL, "",  "(c)", "a", "\"", NULL,  "",    "(R)", "-",
+    NULL, "+-", "2", "3",  "'",  "u",  NULL, ".",  ",", "1",   "o", "\"", "1/4", "1/2", "3/4", "?",
+    "A",  "A",  "A", "A",  "A",  "A",  "AE", "C",  "E", "E",   "E", "E",  "I",   "I",   "I",   "I",
+    "D",  "N",  "O", "O",  "O",  "O",  "O",  "x",  "O", "U",   "U", "U",  "U",   "Y",   "TH",  "ss",
+    "a",  "a",  "a", "a",  "a",  "a",  "ae", "c",  "e", "e",   "e", "e",  "i",   "i",   "i",   "i",
+    "d",  "n",  "o", "o",  "o",  "o",  "o",  "/",  "o", "u",   "u", "u",  "u",   "y",   "th",  "y",
 };
 
 /* U+0100..U+017F, Latin Extended-A. */
 static const char *const latin_ext_a[128] = {
-    "A", "a", "A", "a", "A", "a", "C", "c", "C", "c", "C", "c", "C", "c", "D", "d",
-    "D", "d", "E", "e", "E", "e", "E", "e", "E", "e", "E", "e", "G", "g", "G", "g",
-    "G", "g", "G", "g", "H", "h", "H", "h", "I", "i", "I", "i", "I", "i", "I", "i",
+    "A", "a", "A",  "a",  "A", "a", "C", "c", "C", "c", "C", "c", "C", "c", "D", "d",
+    "D", "d", "E",  "e",  "E", "e", "E", "e", "E", "e", "E", "e", "G", "g", "G", "g",
+    "G", "g", "G",  "g",  "H", "h", "H", "h", "I", "i", "I", "i", "I", "i", "I", "i",
     "I", "i", "IJ", "ij", "J", "j", "K", "k", "k", "L", "l", "L", "l", "L", "l", "L",
-    "l", "L", "l", "N", "n", "N", "n", "N", "n", "n", "N", "n", "O", "o", "O", "o",
+    "l", "L", "l",  "N",  "n", "N", "n", "N", "n", "n", "N", "n", "O", "o", "O", "o",
     "O", "o", "OE", "oe", "R", "r", "R", "r", "R", "r", "S", "s", "S", "s", "S", "s",
-    "S", "s", "T", "t", "T", "t", "T", "t", "U", "u", "U", "u", "U", "u", "U", "u",
-    "U", "u", "U", "u", "W", "w", "Y", "y", "Y", "Z", "z", "Z", "z", "Z", "z", "s",
+    "S", "s", "T",  "t",  "T", "t", "T", "t", "U", "u", "U", "u", "U", "u", "U", "u",
+    "U", "u", "U",  "u",  "W", "w", "Y", "y", "Y", "Z", "z", "Z", "z", "Z", "z", "s",
 };
 
 /* U+0410..U+044F, Cyrillic А..я (scholarly-simple romanisation). */
 static const char *const cyrillic[64] = {
-    "A", "B", "V", "G", "D", "E", "Zh", "Z", "I", "Y", "K", "L", "M", "N", "O", "P",
-    "R", "S", "T", "U", "F", "Kh", "Ts", "Ch", "Sh", "Shch", "", "Y", "", "E", "Yu", "Ya",
-    "a", "b", "v", "g", "d", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p",
-    "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya",
+    "A", "B", "V", "G", "D", "E",  "Zh", "Z",  "I",  "Y",    "K", "L", "M", "N", "O",  "P",
+    "R", "S", "T", "U", "F", "Kh", "Ts", "Ch", "Sh", "Shch", "",  "Y", "",  "E", "Yu", "Ya",
+    "a", "b", "v", "g", "d", "e",  "zh", "z",  "i",  "y",    "k", "l", "m", "n", "o",  "p",
+    "r", "s", "t", "u", "f", "kh", "ts", "ch", "sh", "shch", "",  "y", "",  "e", "yu", "ya",
 };
 
 struct tr {
@@ -106,18 +115,16 @@ struct tr {
 
 /* Everything else, sorted by code point for bsearch. */
 static const struct tr misc[] = {
-    {0x0192, "f"},   {0x0218, "S"},   {0x0219, "s"},   {0x021A, "T"},   {0x021B, "t"},
-    {0x02BC, "'"},   {0x02C6, "^"},   {0x02DC, "~"},   {0x0401, "E"},   {0x0451, "e"},
-    {0x1E9E, "SS"},  {0x2000, " "},   {0x2001, " "},   {0x2002, " "},   {0x2003, " "},
-    {0x2004, " "},   {0x2005, " "},   {0x2006, " "},   {0x2007, " "},   {0x2008, " "},
-    {0x2009, " "},   {0x200A, " "},   {0x200B, ""},    {0x200C, ""},    {0x200D, ""},
-    {0x2010, "-"},   {0x2011, "-"},   {0x2012, "-"},   {0x2013, "-"},   {0x2014, "-"},
-    {0x2015, "-"},   {0x2018, "'"},   {0x2019, "'"},   {0x201A, ","},   {0x201B, "'"},
-    {0x201C, "\""},  {0x201D, "\""},  {0x201E, "\""},  {0x201F, "\""},  {0x2020, "+"},
-    {0x2021, "+"},   {0x2022, "*"},   {0x2024, "."},   {0x2025, ".."},  {0x2026, "..."},
-    {0x202F, " "},   {0x2030, "%"},   {0x2032, "'"},   {0x2033, "\""},  {0x2039, "<"},
-    {0x203A, ">"},   {0x2044, "/"},   {0x205F, " "},   {0x2060, ""},    {0x20AC, "EUR"},
-    {0x2122, "TM"},  {0x2212, "-"},   {0x3000, " "},   {0xFEFF, ""},
+    {0x0192, "f"},   {0x0218, "S"},  {0x0219, "s"},   {0x021A, "T"}, {0x021B, "t"},  {0x02BC, "'"},
+    {0x02C6, "^"},   {0x02DC, "~"},  {0x0401, "E"},   {0x0451, "e"}, {0x1E9E, "SS"}, {0x2000, " "},
+    {0x2001, " "},   {0x2002, " "},  {0x2003, " "},   {0x2004, " "}, {0x2005, " "},  {0x2006, " "},
+    {0x2007, " "},   {0x2008, " "},  {0x2009, " "},   {0x200A, " "}, {0x200B, ""},   {0x200C, ""},
+    {0x200D, ""},    {0x2010, "-"},  {0x2011, "-"},   {0x2012, "-"}, {0x2013, "-"},  {0x2014, "-"},
+    {0x2015, "-"},   {0x2018, "'"},  {0x2019, "'"},   {0x201A, ","}, {0x201B, "'"},  {0x201C, "\""},
+    {0x201D, "\""},  {0x201E, "\""}, {0x201F, "\""},  {0x2020, "+"}, {0x2021, "+"},  {0x2022, "*"},
+    {0x2024, "."},   {0x2025, ".."}, {0x2026, "..."}, {0x202F, " "}, {0x2030, "%"},  {0x2032, "'"},
+    {0x2033, "\""},  {0x2039, "<"},  {0x203A, ">"},   {0x2044, "/"}, {0x205F, " "},  {0x2060, ""},
+    {0x20AC, "EUR"}, {0x2122, "TM"}, {0x2212, "-"},   {0x3000, " "}, {0xFEFF, ""},
 };
 
 static int tr_cmp(const void *k, const void *e)
@@ -154,7 +161,7 @@ char *sp_text_ascii(const char *utf8)
                 sp_buf_puts(&b, t);
         }
     }
-    char *out = b.data ? sp_buf_steal(&b) : sp_strdup("");
+    char *out = text_out(&b);
     return sp_text_squash(out);
 }
 
@@ -179,7 +186,7 @@ char *sp_text_cp1252_to_utf8(const unsigned char *s, size_t n)
             sp_utf8_put(&b, c);
         }
     }
-    return b.data ? sp_buf_steal(&b) : sp_strdup("");
+    return text_out(&b);
 }
 
 char *sp_text_clean_utf8(const char *s, size_t n)
@@ -195,7 +202,7 @@ char *sp_text_clean_utf8(const char *s, size_t n)
             cp = ' ';
         sp_utf8_put(&b, cp);
     }
-    return b.data ? sp_buf_steal(&b) : sp_strdup("");
+    return text_out(&b);
 }
 
 static int is_space(unsigned char c)

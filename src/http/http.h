@@ -54,6 +54,19 @@ struct sp_request {
         const char *value;
     } params[SP_MAX_PARAMS];
     int64_t start_ns;       /* monotonic start time */
+    /* Audit trail (middleware.c writes one audit_log row per successful API write, see
+     * sp_req_audit). Handlers may set these; all optional:
+     *   audit_action       e.g. "users.password" (default: "<resource>.<create|update|delete>",
+     *                      or "<resource>.<last literal path segment>" for deeper routes);
+     *   audit_summary      a short human sentence, never a secret or a password (default:
+     *                      "<METHOD> <path>");
+     *   audit_resource_id  the object written (default: the {id} path parameter, or the "id"
+     *                      of a 201 body);
+     *   audit_done         true once recorded (or when the handler recorded it itself). */
+    const char *audit_action;
+    const char *audit_summary;
+    int64_t audit_resource_id;
+    bool audit_done;
     void *conn;             /* opaque connection handle owned by server.c */
     void *priv;             /* server-private state */
 };
@@ -116,6 +129,17 @@ int sp_req_json_object(struct sp_request *r, struct sp_response *resp);
 /* Park the request (call before handing it to a worker) / resume it (worker's last touch). */
 void sp_req_suspend(struct sp_request *r);
 void sp_req_resume(struct sp_request *r);
+/* For a worker holding a parked request: 1 when the server already answered it (503 during a
+ * shutdown drain that could not wait any longer), so the worker may skip the slow work; it must
+ * still call sp_req_resume() (its last touch, which then frees the request). */
+int sp_req_abandoned(struct sp_request *r);
+/* Record the audit row of this request now, as answered by `resp` (middleware.c): nothing
+ * unless it is a successful (2xx) write (not GET/HEAD/OPTIONS) under /api by a signed-in user,
+ * and not already recorded (audit_done). The middleware calls it for handlers that answer at
+ * once; a worker answering a parked write calls it just before sp_req_resume() so the row
+ * exists before the client sees the answer (otherwise it is written when the request ends).
+ * A failed insert is logged, never fails the request. */
+void sp_req_audit(struct sp_request *r, const struct sp_response *resp);
 
 /* --- response helpers (http/response.c) --- */
 void sp_resp_json(struct sp_response *r, int status, json_t *body /* reference stolen */);

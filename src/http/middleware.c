@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "obs/metrics.h"
+#include "store/audit.h"
+#include "store/db.h"
 #include "util/log.h"
 #include "util/time.h"
 
@@ -36,6 +39,8 @@ struct cidr {
 
 static struct cidr proxies[MAX_PROXIES];
 static int nproxies;
+
+static void rl_init(int per_min);
 
 static int parse_cidr(const char *s, size_t n, struct cidr *c)
 {
@@ -71,6 +76,7 @@ static int parse_cidr(const char *s, size_t n, struct cidr *c)
 
 int sp_mw_init(const struct sp_config *cfg, struct sp_err *e)
 {
+    rl_init(cfg->rate_limit_per_min);
     nproxies = 0;
     const char *p = cfg->trusted_proxies;
     while (*p) {
@@ -222,9 +228,186 @@ void sp_mw_begin(struct sp_request *req, const struct sockaddr *peer)
         snprintf(req->request_id, sizeof req->request_id, "%s", rid);
     else
         new_request_id(req->request_id, sizeof req->request_id);
-    sp_mw_client_ip(peer, nproxies ? sp_req_header(req, "X-Forwarded-For") : NULL,
-                    req->client_ip, sizeof req->client_ip);
+    sp_mw_client_ip(peer, nproxies ? sp_req_header(req, "X-Forwarded-For") : NULL, req->client_ip,
+                    sizeof req->client_ip);
     sp_metrics_request_begin();
+}
+
+/* ---- per-user rate limit ----
+ * A sliding one-minute window per user (the previous minute's count weighted by how much of it
+ * still overlaps, plus this minute's). Users hash to 64 shards with a lock each, so only
+ * requests of users in the same shard ever wait on each other, and only for a few
+ * instructions. A shard holds 64 users; when all 64 were active this minute a newcomer is not
+ * tracked (allowed) rather than evicting someone. Per instance: behind a load balancer each
+ * instance counts its own share. */
+
+#define RL_SHARDS 64
+#define RL_SLOTS 64
+
+struct rl_slot {
+    int64_t user_id; /* 0 = free */
+    int64_t minute;  /* the window `cur` counts */
+    uint32_t cur, prev;
+};
+
+static struct rl_shard {
+    pthread_mutex_t lock;
+    struct rl_slot slots[RL_SLOTS];
+} rl_shards[RL_SHARDS];
+static int rl_limit;
+
+static void rl_init(int per_min)
+{
+    rl_limit = per_min > 0 ? per_min : 0;
+    for (int i = 0; i < RL_SHARDS; i++) {
+        pthread_mutex_init(&rl_shards[i].lock, NULL);
+        memset(rl_shards[i].slots, 0, sizeof rl_shards[i].slots);
+    }
+}
+
+/* 0 when the request may go on, else the seconds to wait. */
+static int rl_check(int64_t user_id, int64_t now_ms)
+{
+    if (!rl_limit || user_id <= 0)
+        return 0;
+    uint64_t h = (uint64_t)user_id * 0x9E3779B97F4A7C15ULL;
+    struct rl_shard *sh = &rl_shards[h >> 58];
+    int64_t minute = now_ms / 60000;
+    double into = (double)(now_ms % 60000) / 60000.0;
+    int wait = 0;
+    pthread_mutex_lock(&sh->lock);
+    struct rl_slot *slot = NULL, *reuse = NULL;
+    for (int i = 0, k = (int)((h >> 32) % RL_SLOTS); i < RL_SLOTS; i++, k = (k + 1) % RL_SLOTS) {
+        struct rl_slot *c = &sh->slots[k];
+        if (c->user_id == user_id) {
+            slot = c;
+            break;
+        }
+        if (!reuse && (c->user_id == 0 || c->minute < minute - 1))
+            reuse = c;
+    }
+    if (!slot && reuse) {
+        slot = reuse;
+        *slot = (struct rl_slot){user_id, minute, 0, 0};
+    }
+    if (slot) {
+        if (slot->minute != minute) {
+            slot->prev = slot->minute == minute - 1 ? slot->cur : 0;
+            slot->cur = 0;
+            slot->minute = minute;
+        }
+        double used = slot->prev * (1.0 - into) + slot->cur;
+        if (used >= rl_limit) {
+            wait = (int)((1.0 - into) * 60.0) + 1;
+        } else {
+            slot->cur++;
+        }
+    }
+    pthread_mutex_unlock(&sh->lock);
+    return wait;
+}
+
+/* ---- audit trail ----
+ * One audit_log row per successful write under /api by a signed-in user, written before the
+ * answer is queued (one cached INSERT, a few microseconds on SQLite). The action is derived from
+ * the route pattern unless the handler named it: "/api/releases/{id}" + PUT → "releases.update",
+ * "/api/wizard/{id}/upload" + POST → "wizard.upload". */
+
+static int is_read_method(const char *m)
+{
+    return !strcmp(m, "GET") || !strcmp(m, "HEAD") || !strcmp(m, "OPTIONS");
+}
+
+/* The first path segment after /api/ of the route pattern into resource, and the default
+ * action ("<resource>.<last literal segment after it>" or "<resource>.<verb>") into action. */
+static void audit_names(const struct sp_request *req, char *resource, size_t rlen, char *action,
+                        size_t alen)
+{
+    const char *p = req->route ? req->route : "";
+    if (strncmp(p, "/api/", 5) == 0)
+        p += 5;
+    size_t n = strcspn(p, "/");
+    snprintf(resource, rlen, "%.*s", (int)(n ? n : 5), n ? p : "other");
+    const char *last = NULL;
+    size_t last_n = 0;
+    for (const char *q = p + n; *q == '/';) {
+        q++;
+        size_t m = strcspn(q, "/");
+        if (m && *q != '{') {
+            last = q;
+            last_n = m;
+        }
+        q += m;
+    }
+    const char *verb = !strcmp(req->method, "POST")     ? "create"
+                       : !strcmp(req->method, "DELETE") ? "delete"
+                                                        : "update";
+    if (last)
+        snprintf(action, alen, "%s.%.*s", resource, (int)last_n, last);
+    else
+        snprintf(action, alen, "%s.%s", resource, verb);
+}
+
+/* The id a 201 answer created: its "id" member, else "<x>_id" for the first such member. */
+static int64_t created_id(const struct sp_response *resp)
+{
+    if (!resp || resp->status != 201 || !resp->body || resp->body_len > 65536)
+        return 0;
+    json_t *j = json_loadb(resp->body, resp->body_len, 0, NULL);
+    int64_t id = 0;
+    if (json_is_object(j)) {
+        json_t *v = json_object_get(j, "id");
+        if (json_is_integer(v)) {
+            id = json_integer_value(v);
+        } else {
+            const char *k;
+            json_object_foreach(j, k, v) {
+                size_t kl = strlen(k);
+                if (kl > 3 && !strcmp(k + kl - 3, "_id") && json_is_integer(v)) {
+                    id = json_integer_value(v);
+                    break;
+                }
+            }
+        }
+    }
+    json_decref(j);
+    return id > 0 ? id : 0;
+}
+
+static void audit_write(const struct sp_request *req, int status, const struct sp_response *resp)
+{
+    if (req->audit_done || status < 200 || status > 299 || req->principal.user_id <= 0 ||
+        !req->method || is_read_method(req->method) || !req->path ||
+        strncmp(req->path, "/api/", 5) != 0)
+        return;
+    struct sp_audit_entry e;
+    memset(&e, 0, sizeof e);
+    char resource[SP_AUDIT_RESOURCE_MAX + 1], action[SP_AUDIT_ACTION_MAX + 1];
+    audit_names(req, resource, sizeof resource, action, sizeof action);
+    char summary[SP_AUDIT_SUMMARY_MAX + 1];
+    if (req->audit_summary && *req->audit_summary)
+        snprintf(summary, sizeof summary, "%s", req->audit_summary);
+    else
+        snprintf(summary, sizeof summary, "%s %s", req->method, req->path);
+    e.user_id = req->principal.user_id;
+    e.resource_id = req->audit_resource_id;
+    if (e.resource_id <= 0 && sp_req_param_id(req, "id", &e.resource_id) != SP_OK)
+        e.resource_id = 0;
+    if (e.resource_id <= 0)
+        e.resource_id = created_id(resp);
+    sp_audit_entry_set(&e, req->principal.username,
+                       req->audit_action && *req->audit_action ? req->audit_action : action,
+                       resource, req->client_ip, req->request_id, summary);
+    int rc = sp_store_audit_add(sp_db_thread(), &e, NULL);
+    if (rc != SP_OK)
+        sp_warn("audit row not written", "%s %s (request %s): %s", req->method, req->path,
+                req->request_id, sp_rc_name(rc));
+}
+
+void sp_req_audit(struct sp_request *r, const struct sp_response *resp)
+{
+    audit_write(r, resp ? resp->status : 0, resp);
+    r->audit_done = true;
 }
 
 /* ---- dispatch ---- */
@@ -237,8 +420,8 @@ static int is_loopback(const char *ip)
 static int authenticate(struct sp_request *req, struct sp_response *resp)
 {
     struct sp_err e = {{0}, {0}};
-    int rc = sp_auth_authenticate(req->app, sp_req_header(req, "Authorization"), &req->principal,
-                                  &e);
+    int rc =
+        sp_auth_authenticate(req->app, sp_req_header(req, "Authorization"), &req->principal, &e);
     if (rc == SP_OK)
         return SP_OK;
     memset(&req->principal, 0, sizeof req->principal);
@@ -317,10 +500,24 @@ int sp_mw_dispatch(struct sp_request *req, struct sp_response *resp)
     }
     if (authed && route->perm_resource >= 0 && !req->principal.is_admin &&
         !sp_perms_has(req->principal.perms, route->perm_resource, route->perm_action)) {
-        sp_resp_error(resp, 403, "forbidden", NULL, "this needs the %s:%s permission",
-                      sp_resource_name(route->perm_resource) ? sp_resource_name(route->perm_resource) : "?",
-                      sp_action_name(route->perm_action) ? sp_action_name(route->perm_action) : "?");
+        sp_resp_error(
+            resp, 403, "forbidden", NULL, "this needs the %s:%s permission",
+            sp_resource_name(route->perm_resource) ? sp_resource_name(route->perm_resource) : "?",
+            sp_action_name(route->perm_action) ? sp_action_name(route->perm_action) : "?");
         return SP_OK;
+    }
+    if (authed) {
+        int wait = rl_check(req->principal.user_id, sp_time_now_ms());
+        if (wait > 0) {
+            char ra[16];
+            snprintf(ra, sizeof ra, "%d", wait);
+            sp_resp_error(resp, 429, "rate_limited", NULL,
+                          "too many requests: at most %d per minute; retry in %d s", rl_limit,
+                          wait);
+            sp_resp_header(resp, "Retry-After", ra);
+            sp_metrics_rate_limited();
+            return SP_OK;
+        }
     }
     if (priv && priv->body_kind == SP_BODY_MALFORMED) {
         sp_resp_error(resp, 400, "validation_error", "body", "%s", priv->body_error);
@@ -336,10 +533,10 @@ int sp_mw_dispatch(struct sp_request *req, struct sp_response *resp)
         sp_resp_error(resp, 500, "internal", NULL, "internal server error");
     } else if (resp->status == 0) {
         if (rc == SP_OK)
-            sp_error("handler misuse", "%s %s returned no response", req->method,
-                     route->pattern);
+            sp_error("handler misuse", "%s %s returned no response", req->method, route->pattern);
         sp_resp_rc(resp, rc == SP_OK ? SP_ERR : rc, NULL);
     }
+    sp_req_audit(req, resp);
     return SP_OK;
 }
 
@@ -401,6 +598,7 @@ void sp_mw_end(const struct sp_request *req, int status, uint64_t bytes)
     const char *route = req->route ? req->route : "unmatched";
     if (status == 0)
         status = 499;
+    audit_write(req, status, NULL); /* parked writes whose worker did not record them */
     sp_metrics_request_end(route, method, status, secs);
     if (!sp_log_enabled(SP_LOG_INFO))
         return;
@@ -415,8 +613,10 @@ void sp_mw_end(const struct sp_request *req, int status, uint64_t bytes)
     char line[2048];
     char *p = line, *end = line + sizeof line - 4; /* room for the closing "}\n */
     char num[160];
-    snprintf(num, sizeof num, "{\"ts\":\"%s.%03dZ\",\"level\":\"info\",\"msg\":\"request\","
-                              "\"request_id\":\"", ts_base, (int)(ms % 1000));
+    snprintf(num, sizeof num,
+             "{\"ts\":\"%s.%03dZ\",\"level\":\"info\",\"msg\":\"request\","
+             "\"request_id\":\"",
+             ts_base, (int)(ms % 1000));
     p = put_str(p, end, num);
     p = put_json(p, end, req->request_id, 72);
     p = put_str(p, end, "\",\"method\":\"");

@@ -1,8 +1,8 @@
 /*
  * middleware.h — the chain every request goes through (internal to src/http):
  *   begin:    request id, client IP, metrics begin (sp_mw_begin)
- *   dispatch: CORS preflight, route (404/405), auth (401), permission (403), body check (400),
- *             handler (sp_mw_dispatch)
+ *   dispatch: CORS preflight, route (404/405), auth (401), permission (403), per-user rate
+ *             limit (429), body check (400), handler (sp_mw_dispatch)
  *   end:      access log line, metrics end (sp_mw_end)
  */
 #ifndef SP_MIDDLEWARE_H
@@ -17,7 +17,8 @@
 
 struct sp_config;
 
-/* Parse cfg.trusted_proxies (comma-separated IPs and CIDRs). SP_OK or SP_INVALID with e. */
+/* Parse cfg.trusted_proxies (comma-separated IPs and CIDRs) and set up the per-user rate limit
+ * (cfg.rate_limit_per_min; 0 = off). SP_OK or SP_INVALID with e. */
 int sp_mw_init(const struct sp_config *cfg, struct sp_err *e);
 
 /* Fill req->request_id (the client's X-Request-Id when it is 1..64 chars of [A-Za-z0-9._-],

@@ -169,7 +169,8 @@ void sp_req_parse_body(struct sp_request *req, const char *content_type)
         return;
     }
     json_error_t err;
-    json_t *j = json_loadb(req->body, req->body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+    json_t *j =
+        json_loadb(req->body, req->body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
     if (!j) {
         p->body_kind = SP_BODY_MALFORMED;
         snprintf(p->body_error, sizeof p->body_error, "malformed JSON at line %d, column %d: %s",
@@ -195,7 +196,8 @@ int sp_req_json_object(struct sp_request *r, struct sp_response *resp)
     case SP_BODY_MALFORMED:
         sp_resp_error(resp, 400, "validation_error", "body", "%s", p->body_error);
         return SP_INVALID;
-    default: break;
+    default:
+        break;
     }
     if (!json_is_object(r->json)) {
         sp_resp_error(resp, 400, "validation_error", "body",
@@ -214,4 +216,9 @@ void sp_req_suspend(struct sp_request *r)
 void sp_req_resume(struct sp_request *r)
 {
     sp_server_resume(r);
+}
+
+int sp_req_abandoned(struct sp_request *r)
+{
+    return sp_server_abandoned(r);
 }

@@ -166,13 +166,17 @@ void sp_resp_rc(struct sp_response *r, int rc, const struct sp_err *e)
     const char *msg = e && e->message[0] ? e->message : NULL;
     const char *field = e && e->field[0] ? e->field : NULL;
     switch (rc) {
-    case SP_OK: sp_resp_copy(r, 200, CT_JSON, "{}", 2); break;
+    case SP_OK:
+        sp_resp_copy(r, 200, CT_JSON, "{}", 2);
+        break;
     case SP_INVALID:
         sp_resp_error(r, 400, "validation_error", field, "%s", msg ? msg : "invalid input");
         break;
-    case SP_NOTFOUND: sp_resp_error(r, 404, "not_found", field, "%s", msg ? msg : "not found");
+    case SP_NOTFOUND:
+        sp_resp_error(r, 404, "not_found", field, "%s", msg ? msg : "not found");
         break;
-    case SP_CONFLICT: sp_resp_error(r, 409, "conflict", field, "%s", msg ? msg : "conflict");
+    case SP_CONFLICT:
+        sp_resp_error(r, 409, "conflict", field, "%s", msg ? msg : "conflict");
         break;
     case SP_FORBIDDEN:
         sp_resp_error(r, 403, "forbidden", NULL, "%s",
@@ -226,8 +230,8 @@ static struct {
 } hcfg;
 
 #define CSP_HEAD "default-src 'none'; script-src 'self'; style-src 'self'"
-#define CSP_TAIL                                                                                 \
-    "; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; "         \
+#define CSP_TAIL                                                                                   \
+    "; img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; "           \
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 static const char CSP_HTML[] = CSP_HEAD CSP_TAIL;
 static const char CSP_OTHER[] = "default-src 'none'; frame-ancestors 'none'";
@@ -292,8 +296,8 @@ static int api_path(const char *p)
                  strcmp(p, "/metrics") == 0);
 }
 
-int sp_resp_common_headers(const struct sp_request *req, const struct sp_response *resp,
-                           int close, struct sp_hdr *out)
+int sp_resp_common_headers(const struct sp_request *req, const struct sp_response *resp, int close,
+                           struct sp_hdr *out)
 {
     int n = 0;
     out[n++] = (struct sp_hdr){"X-Request-Id", req->request_id};
@@ -307,7 +311,8 @@ int sp_resp_common_headers(const struct sp_request *req, const struct sp_respons
     if (api_path(req->path) && !sp_resp_header_get(resp, "Cache-Control"))
         out[n++] = (struct sp_hdr){"Cache-Control", "no-store"};
     if (hcfg.hsts)
-        out[n++] = (struct sp_hdr){"Strict-Transport-Security", "max-age=31536000; includeSubDomains"};
+        out[n++] =
+            (struct sp_hdr){"Strict-Transport-Security", "max-age=31536000; includeSubDomains"};
     if (hcfg.any_origin || hcfg.norigins) {
         const char *origin = sp_resp_cors_origin(req);
         if (origin) {

@@ -30,7 +30,7 @@ struct croute {
     int method;
     int nseg;
     int nparams;
-    int order; /* position in the tables, for stable ordering */
+    int order;  /* position in the tables, for stable ordering */
     char *copy; /* pattern copy, segments point into it */
     struct seg segs[MAX_SEGS];
 };
@@ -46,16 +46,20 @@ struct sp_router {
 static int method_index(const char *m)
 {
     switch (m[0]) {
-    case 'G': return strcmp(m, "GET") == 0 ? M_GET : -1;
-    case 'H': return strcmp(m, "HEAD") == 0 ? M_GET : -1;
+    case 'G':
+        return strcmp(m, "GET") == 0 ? M_GET : -1;
+    case 'H':
+        return strcmp(m, "HEAD") == 0 ? M_GET : -1;
     case 'P':
         if (strcmp(m, "POST") == 0)
             return M_POST;
         if (strcmp(m, "PUT") == 0)
             return M_PUT;
         return strcmp(m, "PATCH") == 0 ? M_PATCH : -1;
-    case 'D': return strcmp(m, "DELETE") == 0 ? M_DELETE : -1;
-    default: return -1;
+    case 'D':
+        return strcmp(m, "DELETE") == 0 ? M_DELETE : -1;
+    default:
+        return -1;
     }
 }
 
@@ -115,8 +119,8 @@ static int compile(struct croute *c, const struct sp_route *r, struct sp_err *e)
             c->nparams++;
         } else {
             if (memchr(p, '{', len) || memchr(p, '}', len)) {
-                sp_err_set(e, "pattern", "route %s %s: braces inside a literal segment",
-                           r->method, pat);
+                sp_err_set(e, "pattern", "route %s %s: braces inside a literal segment", r->method,
+                           pat);
                 return -1;
             }
             s->text = p;
@@ -149,9 +153,8 @@ static int same_shape(const struct croute *x, const struct croute *y)
     for (int i = 0; i < x->nseg; i++) {
         if (x->segs[i].is_param != y->segs[i].is_param)
             return 0;
-        if (!x->segs[i].is_param &&
-            (x->segs[i].len != y->segs[i].len ||
-             memcmp(x->segs[i].text, y->segs[i].text, x->segs[i].len) != 0))
+        if (!x->segs[i].is_param && (x->segs[i].len != y->segs[i].len ||
+                                     memcmp(x->segs[i].text, y->segs[i].text, x->segs[i].len) != 0))
             return 0;
     }
     return 1;
@@ -230,8 +233,8 @@ static void allow_string(unsigned mask, char *out, size_t outlen)
     }
 }
 
-int sp_router_match(const struct sp_router *rt, const char *method, const char *path,
-                    char *scratch, size_t scratch_len, struct sp_route_match *m)
+int sp_router_match(const struct sp_router *rt, const char *method, const char *path, char *scratch,
+                    size_t scratch_len, struct sp_route_match *m)
 {
     m->route = NULL;
     m->nparams = 0;

@@ -42,8 +42,8 @@ void sp_router_free(struct sp_router *rt);
 /* Match `method` + decoded `path` (no query string). Parameter values are copied, NUL-terminated,
  * into `scratch` (strlen(path) + 1 bytes are always enough). Returns an sp_match_result.
  * Thread-safe: the router is read-only after sp_router_new. */
-int sp_router_match(const struct sp_router *rt, const char *method, const char *path,
-                    char *scratch, size_t scratch_len, struct sp_route_match *m);
+int sp_router_match(const struct sp_router *rt, const char *method, const char *path, char *scratch,
+                    size_t scratch_len, struct sp_route_match *m);
 
 /* The process router, compiled from sp_api_tables (api/routes.c). sp_router_init is called by
  * sp_server_start; SP_OK or SP_ERR (a malformed table: e says which route). */

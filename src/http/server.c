@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +42,9 @@
 #define INLINE_ARENA 3072
 #define STATE_CACHE_MAX 256
 #define MEMORY_LIMIT (128 * 1024)
+/* An oversized body is read and thrown away up to this much so the client, still sending,
+ * reads our 413 instead of a connection reset; beyond it we answer and close at once. */
+#define DISCARD_MAX (16u * 1024 * 1024)
 
 enum { SUSP_NONE = 0, SUSP_PARKED, SUSP_RESUMED, SUSP_FORCED };
 
@@ -53,16 +58,41 @@ struct conn_state {
     size_t body_len, body_cap;
     uint64_t content_length;
     int has_content_length;
-    int body_heap;   /* body grown with sp_realloc (no Content-Length) */
+    int body_heap; /* body grown with sp_realloc (no Content-Length) */
     int too_large;
+    uint64_t discarded; /* body bytes thrown away since too_large */
     int queued;
-    int was_parked;  /* I/O thread only */
-    int status;      /* what was queued */
+    int was_parked; /* I/O thread only */
+    int status;     /* what was queued */
     uint64_t bytes;
-    int susp;        /* SUSP_*, under susp_lock */
-    int refs;        /* under susp_lock while parked */
+    int susp; /* SUSP_*, under susp_lock */
+    int refs; /* under susp_lock while parked */
     char arena[INLINE_ARENA];
 };
+
+/* ---- slow-client guard ----
+ * MHD's connection timeout counts inactivity only, so a client sending one header byte every few
+ * seconds would hold a connection forever. Each connection carries a deadline: idle_timeout
+ * for the next request's headers (from connect or the end of the previous request), a longer
+ * one for its body; while a handler runs there is none. A watchdog thread shuts the sockets of
+ * connections past their deadline down once a second; MHD then closes them. The per-thread
+ * lists are only contended by that scan. */
+
+struct conn_watch {
+    struct watch_list *list;
+    struct conn_watch *next, *prev;
+    int fd;
+    int shut;
+    _Atomic int64_t deadline; /* monotonic ns; 0 = none */
+};
+
+struct watch_list {
+    pthread_mutex_t lock;
+    struct conn_watch *head;
+    struct watch_list *next;
+};
+
+static _Thread_local struct watch_list *my_watch_list;
 
 static struct {
     struct MHD_Daemon *daemon;
@@ -72,8 +102,121 @@ static struct {
     atomic_int inflight;
     atomic_int draining;
     pthread_mutex_t susp_lock;
-    struct conn_state *parked; /* registry of parked requests */
-} srv = {.susp_lock = PTHREAD_MUTEX_INITIALIZER};
+    struct conn_state *parked;  /* registry of parked requests */
+    int64_t header_ns, body_ns; /* deadlines of the slow-client guard */
+    pthread_mutex_t lists_lock;
+    struct watch_list *lists;
+    pthread_t watchdog;
+    int watchdog_running;
+    int watchdog_stop; /* under lists_lock */
+    pthread_cond_t watchdog_wake;
+} srv = {.susp_lock = PTHREAD_MUTEX_INITIALIZER,
+         .lists_lock = PTHREAD_MUTEX_INITIALIZER,
+         .watchdog_wake = PTHREAD_COND_INITIALIZER};
+
+static void watch_set(struct MHD_Connection *conn, int64_t deadline)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_watch *w = ci ? ci->socket_context : NULL;
+    if (w)
+        atomic_store_explicit(&w->deadline, deadline, memory_order_relaxed);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        if (!my_watch_list) {
+            struct watch_list *l = sp_calloc(1, sizeof *l);
+            pthread_mutex_init(&l->lock, NULL);
+            pthread_mutex_lock(&srv.lists_lock);
+            l->next = srv.lists;
+            srv.lists = l;
+            pthread_mutex_unlock(&srv.lists_lock);
+            my_watch_list = l;
+        }
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct conn_watch *w = sp_calloc(1, sizeof *w);
+        w->fd = ci ? ci->connect_fd : -1;
+        w->list = my_watch_list;
+        atomic_store(&w->deadline, sp_time_mono_ns() + srv.header_ns);
+        pthread_mutex_lock(&w->list->lock);
+        w->next = w->list->head;
+        if (w->next)
+            w->next->prev = w;
+        w->list->head = w;
+        pthread_mutex_unlock(&w->list->lock);
+        *socket_context = w;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        struct conn_watch *w = *socket_context;
+        pthread_mutex_lock(&w->list->lock); /* before MHD closes the fd: no reuse race */
+        if (w->prev)
+            w->prev->next = w->next;
+        else
+            w->list->head = w->next;
+        if (w->next)
+            w->next->prev = w->prev;
+        pthread_mutex_unlock(&w->list->lock);
+        sp_free(w);
+        *socket_context = NULL;
+    }
+}
+
+static void *watchdog_main(void *arg)
+{
+    pthread_mutex_lock(&srv.lists_lock);
+    while (!srv.watchdog_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&srv.watchdog_wake, &srv.lists_lock, &ts);
+        int64_t now = sp_time_mono_ns();
+        int shed = 0;
+        for (struct watch_list *l = srv.lists; l; l = l->next) {
+            pthread_mutex_lock(&l->lock);
+            for (struct conn_watch *w = l->head; w; w = w->next) {
+                int64_t d = atomic_load_explicit(&w->deadline, memory_order_relaxed);
+                if (d && now > d && !w->shut && w->fd >= 0) {
+                    shutdown(w->fd, SHUT_RDWR);
+                    w->shut = 1;
+                    shed++;
+                }
+            }
+            pthread_mutex_unlock(&l->lock);
+        }
+        if (shed)
+            sp_debug("slow clients shed", "%d connection(s) past their deadline closed", shed);
+    }
+    pthread_mutex_unlock(&srv.lists_lock);
+    return NULL;
+}
+
+static void watchdog_stop(void)
+{
+    if (!srv.watchdog_running)
+        return;
+    pthread_mutex_lock(&srv.lists_lock);
+    srv.watchdog_stop = 1;
+    pthread_cond_signal(&srv.watchdog_wake);
+    pthread_mutex_unlock(&srv.lists_lock);
+    pthread_join(srv.watchdog, NULL);
+    srv.watchdog_running = 0;
+}
+
+/* After MHD_stop_daemon every connection is closed: free the (empty) lists. */
+static void watch_lists_free(void)
+{
+    pthread_mutex_lock(&srv.lists_lock);
+    while (srv.lists) {
+        struct watch_list *l = srv.lists;
+        srv.lists = l->next;
+        pthread_mutex_destroy(&l->lock);
+        sp_free(l);
+    }
+    pthread_mutex_unlock(&srv.lists_lock);
+}
 
 /* ---- per-thread cache of request states ---- */
 
@@ -188,8 +331,8 @@ static enum MHD_Result queue(struct conn_state *st, struct sp_response *r, int c
     }
     int no_body = r->status == 204 || r->status == 304;
     if (!no_body && r->shared) {
-        mr = MHD_create_response_from_buffer_with_free_callback_cls(
-            r->shared->len, r->shared->data, shared_free_cb, r->shared);
+        mr = MHD_create_response_from_buffer_with_free_callback_cls(r->shared->len, r->shared->data,
+                                                                    shared_free_cb, r->shared);
         if (mr) {
             bytes = r->shared->len;
             if (!ctype)
@@ -298,11 +441,18 @@ static enum MHD_Result on_first_call(struct conn_state *st, struct MHD_Connectio
     st->req.conn = conn;
     st->req.method = method;
     st->req.path = url;
+    /* headers are in; a body (if any) gets its own deadline, the handler none */
+    const char *te =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    const char *clh =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int body_expected = te || (clh && strcmp(clh, "0") != 0);
+    watch_set(conn, body_expected ? sp_time_mono_ns() + srv.body_ns : 0);
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     sp_mw_begin(&st->req, ci ? ci->client_addr : NULL);
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         char *end;
         errno = 0;
@@ -311,9 +461,14 @@ static enum MHD_Result on_first_call(struct conn_state *st, struct MHD_Connectio
             st->has_content_length = 1;
             st->content_length = v;
             if (v > srv.max_body) {
-                /* refuse before reading a byte of it; the connection closes */
                 st->too_large = 1;
-                return answer_too_large(st);
+                /* A client waiting for "100 Continue" never sends the body: refuse now. Others
+                 * are already sending; a modest body is drained (not stored) and refused at
+                 * its end, a huge one is refused at once and the connection closed. */
+                const char *expect =
+                    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+                if ((expect && strcasecmp(expect, "100-continue") == 0) || v > DISCARD_MAX)
+                    return answer_too_large(st);
             }
         }
     }
@@ -338,9 +493,8 @@ static enum MHD_Result on_resumed(struct conn_state *st)
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     struct conn_state *st = *con_cls;
     if (!st) {
@@ -352,13 +506,17 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (st->too_large || st->queued)
+        if (st->queued)
             return MHD_YES;
-        if (st->body_len + n > srv.max_body) {
-            /* no Content-Length (chunked) and past the limit: stop buffering and refuse */
+        if (!st->too_large && st->body_len + n > srv.max_body) {
+            /* no Content-Length (chunked) and past the limit: stop storing */
             st->too_large = 1;
+            st->discarded = st->body_len;
             body_drop(st);
-            return answer_too_large(st);
+        }
+        if (st->too_large) {
+            st->discarded += n;
+            return st->discarded > DISCARD_MAX ? answer_too_large(st) : MHD_YES;
         }
         body_append(st, upload_data, n);
         return MHD_YES;
@@ -370,13 +528,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (st->too_large)
         return answer_too_large(st);
 
+    if (st->has_content_length ? st->content_length > 0 : st->body_len > 0)
+        watch_set(conn, 0);
     if (st->body) {
         st->body[st->body_len] = '\0';
         st->req.body = st->body;
         st->req.body_len = st->body_len;
     }
-    sp_req_parse_body(&st->req, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                            MHD_HTTP_HEADER_CONTENT_TYPE));
+    sp_req_parse_body(
+        &st->req, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE));
     int rc = sp_mw_dispatch(&st->req, &st->resp);
     if (rc == SP_AGAIN)
         return MHD_YES; /* parked: from here on the worker owns req/resp until it resumes */
@@ -409,6 +569,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!st)
         return;
     *con_cls = NULL;
+    watch_set(conn, sp_time_mono_ns() + srv.header_ns); /* for the next request on it */
     sp_mw_end(&st->req, st->queued ? st->status : 0, st->bytes);
     int last = 1;
     if (st->was_parked) {
@@ -466,6 +627,15 @@ void sp_server_resume(struct sp_request *req)
         state_release(st, 0);
 }
 
+int sp_server_abandoned(struct sp_request *req)
+{
+    struct conn_state *st = state_of(req);
+    pthread_mutex_lock(&srv.susp_lock);
+    int forced = st->susp == SUSP_FORCED;
+    pthread_mutex_unlock(&srv.susp_lock);
+    return forced;
+}
+
 /* ---- start / stop ---- */
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -475,7 +645,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    sp_log(SP_LOG_WARN, "http server", "%s", msg);
+    /* clients hanging up mid-request is ordinary traffic, not a server problem */
+    int client_noise = strstr(msg, "remote side") || strstr(msg, "incomplete request") ||
+                       strstr(msg, "timed out") || strstr(msg, "malformed") ||
+                       strstr(msg, "Connection reset");
+    sp_log(client_noise ? SP_LOG_DEBUG : SP_LOG_WARN, "http server", "%s", msg);
 }
 
 static void mhd_panic(void *cls, const char *file, unsigned int line, const char *reason)
@@ -539,18 +713,27 @@ int sp_server_start(struct sp_app *app, struct sp_err *e)
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    int idle = cfg->idle_timeout > 0 ? cfg->idle_timeout : 60;
+    srv.header_ns = (int64_t)idle * 1000000000LL;
+    /* a capped JSON body (1 MiB) arrives in seconds even on a poor link */
+    srv.body_ns = (int64_t)(idle * 4 > 120 ? idle * 4 : 120) * 1000000000LL;
     MHD_set_panic_func(mhd_panic, NULL);
+    unsigned max_conn = (unsigned)(cfg->max_connections > 0 ? cfg->max_connections : 1024);
+    /* clang-format off */
+    /* one option per line */
     srv.daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_access, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, so it sees every message */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections > 0 ? cfg->max_connections : 1024),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(cfg->idle_timeout > 0 ? cfg->idle_timeout : 60),
+        MHD_OPTION_CONNECTION_LIMIT, max_conn,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)idle,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, NULL,
         MHD_OPTION_END);
+    /* clang-format on */
     if (!srv.daemon) {
         sp_err_set(e, "listen", "cannot listen on %s:%d (address in use or not permitted?)",
                    cfg->listen_host, cfg->listen_port);
@@ -559,6 +742,13 @@ int sp_server_start(struct sp_app *app, struct sp_err *e)
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv.port = di ? di->port : cfg->listen_port;
+    srv.watchdog_stop = 0;
+    if (pthread_create(&srv.watchdog, NULL, watchdog_main, NULL) == 0) {
+        pthread_setname_np(srv.watchdog, "http-watchdog");
+        srv.watchdog_running = 1;
+    } else {
+        sp_warn("slow-client guard", "cannot start its thread; relying on the idle timeout");
+    }
     return SP_OK;
 }
 
@@ -606,15 +796,17 @@ void sp_server_drain_and_stop(int timeout_ms)
            sp_time_mono_ns() < deadline)
         sleep_ms(10);
     int forced = force_resume_parked();
-    int left = atomic_load(&srv.inflight);
-    if (forced || left)
-        sp_warn("drain incomplete", "%d parked request(s) answered 503, %d in flight at stop",
-                forced, left);
     /* give the 503s a moment to be written */
     for (int i = 0; i < 50 && forced && atomic_load(&srv.inflight) > 0; i++)
         sleep_ms(10);
+    int left = atomic_load(&srv.inflight);
+    if (forced || left)
+        sp_warn("drain incomplete", "%d parked request(s) answered 503; %d request(s) cut at stop",
+                forced, left);
+    watchdog_stop();
     MHD_stop_daemon(srv.daemon);
     srv.daemon = NULL;
+    watch_lists_free();
     srv.port = 0;
     cache_flush_this_thread();
     sp_router_shutdown();

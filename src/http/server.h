@@ -51,8 +51,8 @@ struct sp_req_cleanup {
 
 /* What sp_request.priv points to: the request's arena, cleanups and body status. */
 struct sp_req_priv {
-    char *cur;   /* bump pointer in the current block */
-    size_t left; /* bytes left in it */
+    char *cur;                   /* bump pointer in the current block */
+    size_t left;                 /* bytes left in it */
     struct sp_req_block *blocks; /* heap blocks to free */
     struct sp_req_cleanup *cleanups;
     int body_kind;
@@ -72,6 +72,7 @@ void sp_req_parse_body(struct sp_request *req, const char *content_type);
 /* Park / resume the connection behind req (server.c; see sp_req_suspend/sp_req_resume). */
 void sp_server_suspend(struct sp_request *req);
 void sp_server_resume(struct sp_request *req);
+int sp_server_abandoned(struct sp_request *req);
 
 /* A response header's value (case-insensitive name), or NULL. */
 const char *sp_resp_header_get(const struct sp_response *r, const char *name);
@@ -98,7 +99,7 @@ const char *sp_resp_cors_origin(const struct sp_request *req);
  * X-Frame-Options, Referrer-Policy, Cache-Control on /api and /metrics (unless the response set
  * one), CSP, HSTS when configured, CORS for allowed origins, "Connection: close" when `close`.
  * Values point into req/static storage. Returns how many were written to out. */
-int sp_resp_common_headers(const struct sp_request *req, const struct sp_response *resp,
-                           int close, struct sp_hdr *out);
+int sp_resp_common_headers(const struct sp_request *req, const struct sp_response *resp, int close,
+                           struct sp_hdr *out);
 
 #endif

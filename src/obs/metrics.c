@@ -35,15 +35,14 @@
 /* Fixed dimensions                                                                          */
 
 /* Request duration buckets (seconds, as written in `le`, and in nanoseconds). */
-static const char *const http_le[] = {"0.0005", "0.001", "0.0025", "0.005", "0.0075",
-                                      "0.01",   "0.015", "0.025",  "0.05",  "0.075",
-                                      "0.1",    "0.15",  "0.25",   "0.5",   "0.75",
-                                      "1",      "1.5",   "2.5",    "5",     "10"};
-static const uint64_t http_bounds[] = {
-    500000ULL,    1000000ULL,    2500000ULL,    5000000ULL,    7500000ULL,
-    10000000ULL,  15000000ULL,   25000000ULL,   50000000ULL,   75000000ULL,
-    100000000ULL, 150000000ULL,  250000000ULL,  500000000ULL,  750000000ULL,
-    1000000000ULL, 1500000000ULL, 2500000000ULL, 5000000000ULL, 10000000000ULL};
+static const char *const http_le[] = {
+    "0.0005", "0.001", "0.0025", "0.005", "0.0075", "0.01", "0.015", "0.025", "0.05", "0.075",
+    "0.1",    "0.15",  "0.25",   "0.5",   "0.75",   "1",    "1.5",   "2.5",   "5",    "10"};
+static const uint64_t http_bounds[] = {500000ULL,     1000000ULL,    2500000ULL,    5000000ULL,
+                                       7500000ULL,    10000000ULL,   15000000ULL,   25000000ULL,
+                                       50000000ULL,   75000000ULL,   100000000ULL,  150000000ULL,
+                                       250000000ULL,  500000000ULL,  750000000ULL,  1000000000ULL,
+                                       1500000000ULL, 2500000000ULL, 5000000000ULL, 10000000000ULL};
 #define HTTP_NB ((int)SP_ARRAY_LEN(http_bounds))
 
 /* Database statement buckets: a cached SQLite statement takes microseconds. */
@@ -51,19 +50,19 @@ static const char *const db_le[] = {"0.00001", "0.000025", "0.00005", "0.0001", 
                                     "0.0005",  "0.001",    "0.0025",  "0.005",  "0.01",
                                     "0.025",   "0.05",     "0.1",     "0.25",   "0.5",
                                     "1",       "2.5",      "5",       "10"};
-static const uint64_t db_bounds[] = {
-    10000ULL,     25000ULL,     50000ULL,      100000ULL,     250000ULL,
-    500000ULL,    1000000ULL,   2500000ULL,    5000000ULL,    10000000ULL,
-    25000000ULL,  50000000ULL,  100000000ULL,  250000000ULL,  500000000ULL,
-    1000000000ULL, 2500000000ULL, 5000000000ULL, 10000000000ULL};
+static const uint64_t db_bounds[] = {10000ULL,      25000ULL,      50000ULL,      100000ULL,
+                                     250000ULL,     500000ULL,     1000000ULL,    2500000ULL,
+                                     5000000ULL,    10000000ULL,   25000000ULL,   50000000ULL,
+                                     100000000ULL,  250000000ULL,  500000000ULL,  1000000000ULL,
+                                     2500000000ULL, 5000000000ULL, 10000000000ULL};
 #define DB_NB ((int)SP_ARRAY_LEN(db_bounds))
 
 /* Packaging job buckets: seconds to an hour. */
-static const char *const job_le[] = {"0.1", "0.25", "0.5", "1",   "2.5",  "5",    "10",
-                                     "30",  "60",   "120", "300", "600",  "1800", "3600"};
+static const char *const job_le[] = {"0.1", "0.25", "0.5", "1",   "2.5", "5",    "10",
+                                     "30",  "60",   "120", "300", "600", "1800", "3600"};
 static const uint64_t job_bounds[] = {
-    100000000ULL,   250000000ULL,   500000000ULL,    1000000000ULL,   2500000000ULL,
-    5000000000ULL,  10000000000ULL, 30000000000ULL,  60000000000ULL,  120000000000ULL,
+    100000000ULL,    250000000ULL,    500000000ULL,     1000000000ULL,   2500000000ULL,
+    5000000000ULL,   10000000000ULL,  30000000000ULL,   60000000000ULL,  120000000000ULL,
     300000000000ULL, 600000000000ULL, 1800000000000ULL, 3600000000000ULL};
 #define JOB_NB ((int)SP_ARRAY_LEN(job_bounds))
 
@@ -71,16 +70,16 @@ _Static_assert(SP_ARRAY_LEN(http_le) == SP_ARRAY_LEN(http_bounds), "http buckets
 _Static_assert(SP_ARRAY_LEN(db_le) == SP_ARRAY_LEN(db_bounds), "db buckets");
 _Static_assert(SP_ARRAY_LEN(job_le) == SP_ARRAY_LEN(job_bounds), "job buckets");
 
-static const char *const methods[] = {"GET",    "HEAD",    "POST", "PUT",
+static const char *const methods[] = {"GET",   "HEAD",   "POST",    "PUT",
                                       "PATCH", "DELETE", "OPTIONS", "OTHER"};
 #define N_METHODS ((int)SP_ARRAY_LEN(methods))
 
 /* Status codes the API answers get their own label value (499: the client went away before
  * the response); anything else is counted under its class ("4xx") so the label set stays
  * fixed. */
-static const int known_status[] = {200, 201, 202, 204, 206, 301, 302, 304, 307, 308, 400,
-                                   401, 403, 404, 405, 406, 408, 409, 410, 411, 412, 413,
-                                   414, 415, 416, 422, 429, 431, 499, 500, 501, 502, 503, 504};
+static const int known_status[] = {200, 201, 202, 204, 206, 301, 302, 304, 307, 308, 400, 401,
+                                   403, 404, 405, 406, 408, 409, 410, 411, 412, 413, 414, 415,
+                                   416, 422, 429, 431, 499, 500, 501, 502, 503, 504};
 #define N_KNOWN ((int)SP_ARRAY_LEN(known_status))
 static const char *const status_classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 #define N_CLASSES ((int)SP_ARRAY_LEN(status_classes))
@@ -125,10 +124,11 @@ struct shard {
 
 struct intern {
     pthread_mutex_t lock;
-    int max;       /* entries, index 0 is "other" */
+    int max; /* entries, index 0 is "other" */
     size_t namemax;
-    char *names;   /* max × namemax bytes */
+    char *names; /* max × namemax bytes */
     atomic_int count;
+    atomic_bool full;               /* set once count reaches max: misses then skip the lock */
     atomic_int slots[INTERN_SLOTS]; /* index + 1, 0 = empty */
 };
 
@@ -178,9 +178,14 @@ static int intern_probe(struct intern *t, const char *s, uint32_t h, int *slot)
 static int intern_add_locked(struct intern *t, const char *s, uint32_t h)
 {
     int slot;
+    int found = intern_probe(t, s, h, &slot);
+    if (found >= 0)
+        return found;
     int n = atomic_load_explicit(&t->count, memory_order_relaxed);
-    if (n >= t->max || intern_probe(t, s, h, &slot) >= 0 || slot < 0)
+    if (n >= t->max || slot < 0) {
+        atomic_store_explicit(&t->full, true, memory_order_relaxed);
         return 0;
+    }
     strcpy(t->names + (size_t)n * t->namemax, s);
     atomic_store_explicit(&t->count, n + 1, memory_order_release);
     atomic_store_explicit(&t->slots[slot], n + 1, memory_order_release);
@@ -195,14 +200,12 @@ static int intern(struct intern *t, const char *s)
     int idx = intern_probe(t, s, h, &slot);
     if (idx >= 0)
         return idx;
-    if (strlen(s) >= t->namemax)
+    if (strlen(s) >= t->namemax || atomic_load_explicit(&t->full, memory_order_relaxed))
         return 0;
     pthread_mutex_lock(&t->lock);
     if (atomic_load_explicit(&t->count, memory_order_relaxed) == 0)
         intern_add_locked(t, "other", str_hash("other"));
-    idx = intern_probe(t, s, h, &slot); /* someone may have added it meanwhile */
-    if (idx < 0)
-        idx = intern_add_locked(t, s, h);
+    idx = intern_add_locked(t, s, h); /* probes again: someone may have added it meanwhile */
     pthread_mutex_unlock(&t->lock);
     return idx;
 }

@@ -19,7 +19,7 @@
 struct sp_app;
 
 #define SP_METRICS_MAX_ROUTES 128
-#define SP_METRICS_MAX_STATEMENTS 64
+#define SP_METRICS_MAX_STATEMENTS 128
 
 void sp_metrics_init(void);
 /* One request began / ended. `route` is the matched pattern (or "unmatched"). */

@@ -87,6 +87,11 @@ void sp_db_rollback(struct sp_db *db);
 bool sp_db_in_transaction(struct sp_db *db);
 /* How long a statement waits for another connection's lock before SP_AGAIN (default 5000 ms). */
 void sp_db_set_busy_timeout(struct sp_db *db, int ms);
+/* Call when a unit of work ends (e.g. after each request): a cached SELECT left mid-iteration
+ * (stepped to SP_ROW, never reset) keeps a read snapshot open, so the connection would keep
+ * reading stale data and the WAL could not be checkpointed. This resets such statements
+ * (O(1) when there are none) and returns how many it reset (each is logged at debug level). */
+int sp_db_idle(struct sp_db *db);
 
 int64_t sp_db_last_insert_id(struct sp_db *db);
 int64_t sp_db_changes(struct sp_db *db);

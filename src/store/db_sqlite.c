@@ -109,8 +109,12 @@ static int url_to_path(const char *url, char **path, struct sp_err *e)
     return SP_OK;
 }
 
+/* Runs in the exiting thread: forget the connection before closing it, so nothing later in
+ * the thread's teardown can reach a freed handle through sp_db_thread(). */
 static void key_destructor(void *v)
 {
+    if (tl_db == v)
+        tl_db = NULL;
     sp_db_close(v);
 }
 
@@ -529,6 +533,22 @@ void sp_db_set_busy_timeout(struct sp_db *db, int ms)
 {
     if (db)
         sqlite3_busy_timeout(db->h, ms < 0 ? 0 : ms);
+}
+
+int sp_db_idle(struct sp_db *db)
+{
+    if (!db || !sqlite3_get_autocommit(db->h) || sqlite3_txn_state(db->h, NULL) == SQLITE_TXN_NONE)
+        return 0; /* an open transaction is the caller's; no snapshot held otherwise */
+    int n = 0;
+    for (size_t i = 0; i < db->cap; i++) {
+        struct sp_stmt *st = db->slots[i].stmt;
+        if (st && sqlite3_stmt_busy(st->st)) {
+            sp_debug("sqlite", "statement left mid-iteration, reset: %.200s", sqlite3_sql(st->st));
+            sp_stmt_reset(st);
+            n++;
+        }
+    }
+    return n;
 }
 
 int64_t sp_db_last_insert_id(struct sp_db *db)

@@ -88,8 +88,8 @@ void sp_release_list_free(struct sp_release_list *l);
 
 /*
  * Turn user search text into a safe FTS5 query: each whitespace-separated term becomes a
- * quoted string ("" doubled), the last one a prefix query ("term"*); terms without any letter
- * or digit are dropped. Returns a heap string (caller frees), or NULL when nothing searchable
+ * quoted string ("" doubled), the last one a prefix query ("term"*) when it has 3 characters
+ * or more; terms without any letter or digit are dropped (at most 16 terms are kept). Returns a heap string (caller frees), or NULL when nothing searchable
  * is left (the search then matches nothing).
  */
 char *sp_release_fts_query(const char *text);
@@ -108,14 +108,19 @@ struct sp_release_patch {
     const char *status;     /* new status (must be a legal transition from the current one) */
     bool set_rule;
     int64_t rule_id;        /* with set_rule: 0 = none, else must exist */
+    const char *name;       /* new dirname (unique: SP_CONFLICT with field "name" if taken) */
+    bool set_file;
+    const char *file_path;  /* with set_file: NULL = none */
+    int64_t file_size;      /* with set_file */
+    int wizard_step;        /* > 0: new wizard step */
 };
 
 /*
  * Apply `p` to release `id` in one transaction (the metadata merge and the status check read
  * the row inside the transaction, so concurrent updates cannot lose fields or skip states).
  * Returns SP_OK (out, if not NULL, filled with the new row), SP_NOTFOUND, SP_CONFLICT
- * (illegal status transition; e says which), SP_INVALID (rule_id does not exist), SP_AGAIN,
- * SP_ERR.
+ * (illegal status transition, or the name is taken; e says which), SP_INVALID (rule_id does
+ * not exist), SP_AGAIN, SP_ERR.
  */
 int sp_store_release_update(struct sp_db *db, int64_t id, const struct sp_release_patch *p,
                             int64_t now, struct sp_release *out, struct sp_err *e);

@@ -222,6 +222,20 @@ int sp_store_rule_spec(struct sp_db *db, int64_t id, char **spec)
     return rc;
 }
 
+int sp_store_rule_set_spec(struct sp_db *db, int64_t id, const char *spec)
+{
+    int ex = sp_store_rule_exists(db, id);
+    if (ex <= 0)
+        return ex == 0 ? SP_NOTFOUND : SP_ERR;
+    struct sp_stmt *st = sp_db_prepare(db, "UPDATE rules SET spec = ? WHERE id = ?");
+    if (!st)
+        return SP_ERR;
+    sp_stmt_bind_text(st, 1, spec);
+    sp_stmt_bind_int(st, 2, id);
+    int rc = sp_stmt_exec(st);
+    return rc == SP_OK ? SP_OK : step_rc(rc);
+}
+
 int sp_store_rule_exists(struct sp_db *db, int64_t id)
 {
     struct sp_stmt *st = sp_db_prepare(db, "SELECT 1 FROM rules WHERE id = ?");

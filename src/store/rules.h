@@ -56,6 +56,10 @@ int sp_store_rule_get(struct sp_db *db, int64_t id, struct sp_rule *out);
  * the rule has none; SP_NOTFOUND when the rule does not exist; SP_ERR. */
 int sp_store_rule_spec(struct sp_db *db, int64_t id, char **spec);
 
+/* Store the parsed spec (JSON text; NULL clears it) of rule `id`. SP_OK, SP_NOTFOUND,
+ * SP_AGAIN, SP_ERR. */
+int sp_store_rule_set_spec(struct sp_db *db, int64_t id, const char *spec);
+
 /* 1 when rule `id` exists, 0 when not, -1 on a database error. */
 int sp_store_rule_exists(struct sp_db *db, int64_t id);
 

@@ -16,6 +16,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "store/db.h"
 #include "store/users.h"
@@ -276,6 +277,11 @@ struct gen {
     int wizard_step;
     int group;       /* index into the group table */
     int64_t created_at, updated_at;
+    /* the searchable fields, as the metadata holds them (bulk path fills the FTS row) */
+    char title[128];
+    const char *author; /* NULL when none */
+    const char *publisher;
+    char isbn[16];
 };
 
 /* Append a '.'-separated part to the name. */
@@ -416,10 +422,13 @@ static void generate(struct rng *r, uint64_t serial, int ngroups, const char *co
     if (nn < 0 || (size_t)nn >= sizeof g->name)
         g->name[sizeof g->name - 1] = '\0'; /* cannot happen with our word lists (< 120) */
 
-    char isbn[16];
+    char *isbn = g->isbn;
     make_isbn(r, isbn);
     /* magazines and newspapers have no author */
     bool has_author = kind != K_MAGAZINE && kind != K_NEWSPAPER;
+    snprintf(g->title, sizeof g->title, "%s", tsp);
+    g->author = has_author ? au->display : NULL;
+    g->publisher = pu->display;
     int n = snprintf(
         g->meta, sizeof g->meta,
         "{\"title\":\"%s\"%s%s%s,\"publisher\":\"%s\",\"year\":%d,"
@@ -498,8 +507,8 @@ static int ensure_user(struct sp_db *db, const struct sp_seed_opts *o, struct sp
 static int load_groups(struct sp_db *db, int n, char **names, int64_t *ids, int64_t now)
 {
     for (int i = 0; i < n; i++) {
-        /* walk the 20x12 grid diagonally so the first groups do not all share a prefix */
-        int pre = i % 20, suf = (i / 20 + i) % 12;
+        /* i -> (prefix, suffix) is one-to-one over the 20x12 grid */
+        int pre = i % 20, suf = i / 20;
         names[i] = sp_asprintf("%s%s", group_pre[pre], group_suf[suf]);
         struct sp_stmt *st =
             sp_db_prepare(db, "INSERT OR IGNORE INTO groups(name, created_at) VALUES (?, ?)");
@@ -793,8 +802,21 @@ int sp_store_seed(struct sp_db *db, const struct sp_seed_opts *o, struct sp_seed
         rc = SP_ERR;
         goto out;
     }
-    /* big transactions: keep the pages they touch in memory rather than spilling to the WAL */
-    sp_db_exec(db, bulk ? "PRAGMA cache_size=-524288" : "PRAGMA cache_size=-131072", NULL);
+    int64_t existing = scalar(db, "SELECT COUNT(*) FROM releases");
+    /* rebuilding indexes costs in proportion to the whole table: worth it for a large load
+     * that is not small beside what is already there */
+    if (o->bulk < 0)
+        bulk = o->releases >= SP_SEED_BULK_THRESHOLD && o->releases * 2 >= existing;
+    /* big transactions: keep the pages they touch in memory rather than spilling them to the
+     * WAL early (~1.6 KiB per release with its job, indexes and search row; at most 2 GiB) */
+    int64_t cache_kib = 65536 + (existing + o->releases) * 16 / 10;
+    if (cache_kib > 2 * 1024 * 1024)
+        cache_kib = 2 * 1024 * 1024;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    char pragma[96];
+    snprintf(pragma, sizeof pragma, "PRAGMA cache_size=-%lld; PRAGMA threads=%ld",
+             (long long)cache_kib, cpus > 0 ? cpus : 1);
+    sp_db_exec(db, pragma, NULL);
 
     int64_t t_phase = sp_time_mono_ns();
     rc = sp_db_begin(db);
@@ -851,13 +873,17 @@ int sp_store_seed(struct sp_db *db, const struct sp_seed_opts *o, struct sp_seed
                 goto out;
             in_tx = true;
         }
-        if (o->progress && (i + 1) % PROGRESS_EVERY == 0)
+        if (o->progress && (i + 1) % PROGRESS_EVERY == 0 && i + 1 < o->releases)
             o->progress(o->progress_arg, i + 1, o->releases);
     }
     phase("rows inserted", &t_phase);
     if (bulk) {
+        if (o->stage)
+            o->stage(o->progress_arg, "rebuilding indexes");
         rc = restore(db, &indexes, e);
         phase("indexes rebuilt", &t_phase);
+        if (o->stage && rc == SP_OK)
+            o->stage(o->progress_arg, "filling the search table");
         if (rc == SP_OK)
             rc = fill_fts(db, base_id, e);
         phase("search table filled", &t_phase);
@@ -868,6 +894,8 @@ int sp_store_seed(struct sp_db *db, const struct sp_seed_opts *o, struct sp_seed
         if (rc != SP_OK)
             goto out;
     }
+    if (o->stage)
+        o->stage(o->progress_arg, "committing");
     rc = sp_db_commit(db);
     phase("committed", &t_phase);
     in_tx = false;
@@ -887,7 +915,7 @@ out:
         sp_db_rollback(db);
     if (rc != SP_OK && e && !e->message[0])
         sp_err_set(e, "", "seeding failed: %s", sp_db_errmsg(db));
-    sp_db_exec(db, "PRAGMA cache_size=-16384", NULL);
+    sp_db_exec(db, "PRAGMA cache_size=-16384; PRAGMA threads=0", NULL);
     saved_free(&triggers);
     saved_free(&indexes);
     for (int i = 0; i < MAX_GROUPS; i++)

@@ -14,8 +14,9 @@
 
 struct sp_db;
 
-/* Releases at or above which the bulk path is used: triggers and secondary indexes of releases
- * and jobs are dropped for the load and rebuilt afterwards, all in one transaction. */
+/* Releases at or above which the bulk path is used (when they are also at least half as many
+ * as the releases already stored): triggers and secondary indexes of releases and jobs are
+ * dropped for the load and rebuilt afterwards, all in one transaction. */
 #define SP_SEED_BULK_THRESHOLD 50000
 
 struct sp_seed_opts {
@@ -24,9 +25,11 @@ struct sp_seed_opts {
     const char *password_hash; /* its sp_password_hash() */
     int groups;                /* distinct groups to spread over (0 = 200) */
     uint64_t rng_seed;         /* 0 = fixed default: runs are reproducible */
-    int bulk;                  /* -1 auto (by threshold), 0 never, 1 always */
+    int bulk;                  /* -1 auto (see SP_SEED_BULK_THRESHOLD), 0 never, 1 always */
     /* Called every few thousand rows and at the end (may be NULL). */
     void (*progress)(void *arg, int64_t done, int64_t total);
+    /* Called when a long step of the bulk path starts ("rebuilding indexes", ...); may be NULL. */
+    void (*stage)(void *arg, const char *what);
     void *progress_arg;
 };
 

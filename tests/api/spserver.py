@@ -83,7 +83,10 @@ class Server:
         self.extra_args = list(args or [])
         self.proc = None
         self.port = None
-        logdir = self._tmp.name if self._tmp else tempfile.mkdtemp(prefix=f"sp-{name}-log-")
+        self._logtmp = None
+        if self._tmp is None:
+            self._logtmp = tempfile.TemporaryDirectory(prefix=f"sp-{name}-log-")
+        logdir = self._tmp.name if self._tmp else self._logtmp.name
         self.stdout_path = os.path.join(logdir, f"{name}.stdout")
         self.stderr_path = os.path.join(logdir, f"{name}.stderr")
 
@@ -193,6 +196,7 @@ class Server:
             self.proc.wait()
         self.proc = None
         self._close_logs()
-        if self._tmp:
-            self._tmp.cleanup()
-            self._tmp = None
+        for t in (self._tmp, self._logtmp):
+            if t:
+                t.cleanup()
+        self._tmp = self._logtmp = None

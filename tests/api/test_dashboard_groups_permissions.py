@@ -20,6 +20,7 @@ def test_stats_add_up(api, tokens):
                    expect=200).body["pagination"]["total"]
     assert s["user_releases"] == mine
     assert s["user"]["username"] == ADMIN_USER
+    assert {"EBOOK", "AUDIOBOOK", "COMIC", "MAGAZINE"} <= set(s["releases_by_type"])
     recent = s["recent_releases"]
     assert 1 <= len(recent) <= 5
     newest = api.get("/api/releases", token=tokens[ADMIN_USER], params={"per_page": 5},
@@ -60,6 +61,10 @@ def test_groups(api, tokens):
     assert len(names) == len(set(n.lower() for n in names)), "group names are unique"
     one = api.get("/api/groups", token=tokens["viewer"], params={"per_page": 1}, expect=200).body
     assert len(one["groups"]) == 1
+    found = api.get("/api/groups", token=tokens["viewer"], params={"search": "listedgr"},
+                    expect=200).body["groups"]
+    assert [g["name"] for g in found] == ["ListedGrp"]
+    assert found[0]["release_count"] >= 1
 
 
 @pytest.mark.parametrize("params,field", [({"page": "0"}, "page"), ({"per_page": "101"}, "per_page"),

@@ -208,17 +208,21 @@ def _tmpfs(size_mb):
 def _fill(path):
     """Fill the file system holding `path` completely; returns the filler's size."""
     written = 0
-    with open(path, "wb") as f:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
         for block in (1 << 20, 1 << 12, 1):
             buf = b"\0" * block
             while True:
                 try:
-                    f.write(buf)
-                    f.flush()
-                    written += block
+                    n = os.write(fd, buf)
                 except OSError as e:
                     assert e.errno == errno.ENOSPC, e
                     break
+                written += n
+                if n < block:
+                    break
+    finally:
+        os.close(fd)
     return written
 
 
@@ -235,7 +239,7 @@ def test_full_disk(tmp_path):
             filler = os.path.join(mnt, "filler")
             _fill(filler)
             statuses = []
-            big = "f" * (900 * 1024)
+            big = "f" * (500 * 1024)
             for i in range(40):
                 r = api.post("/api/rules", token=token,
                              json={"name": f"Full disk {i}", "content": big})
@@ -275,13 +279,17 @@ def test_thousands_of_idle_connections(api, server, tokens):
             with contextlib.suppress(BlockingIOError):
                 s.connect(("127.0.0.1", server.port))
             socks.append(s)
-        # Wait until every connection is established (accepted by the kernel).
-        pending = list(socks)
+        # Wait until every connection is established (poll: select() stops at fd 1024).
+        pending = {s.fileno(): s for s in socks}
+        poller = select.poll()
+        for fd in pending:
+            poller.register(fd, select.POLLOUT)
         deadline = time.monotonic() + 60
         while pending and time.monotonic() < deadline:
-            _r, w, _x = select.select([], pending[:1000], [], 1)
-            w = set(w)
-            pending = [s for s in pending if s not in w]
+            for fd, ev in poller.poll(1000):
+                assert not ev & (select.POLLERR | select.POLLHUP), "an idle connection was refused"
+                poller.unregister(fd)
+                del pending[fd]
         assert not pending, f"{len(pending)} idle connections never connected"
         # A new client is still served.
         fresh = Api(server.base)

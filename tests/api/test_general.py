@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-from helpers import assert_error
+import oas
+from helpers import assert_error, raw_connect, read_response
 from spserver import ADMIN_USER
 
 
@@ -16,7 +17,8 @@ def test_health(api):
 
 def test_ready(api):
     body = api.get("/api/health/ready", expect=200).body
-    assert body["database"] == "ok"
+    assert body["status"] == "ok" and body["failing"] == []
+    assert body["database"]["ok"] is True and body["cache"]["ok"] is True
     assert 0 <= body["disk_free_percent"] <= 100
 
 
@@ -113,3 +115,32 @@ def test_unknown_or_malformed_ids_are_404(api, tokens, path):
 def test_protected_endpoints_need_a_token(api, method, path):
     kw = {"json": {}} if method in ("POST", "PUT") else {}
     assert_error(api.request(method, path, **kw), 401, code="unauthorized")
+
+
+def test_ui_page_etag_revalidates(api):
+    r = api.get("/", expect=200)
+    etag = r.headers.get("ETag")
+    assert etag, "the page has an ETag"
+    r2 = api.get("/", headers={"If-None-Match": etag})
+    assert r2.status_code == 304 and r2.content == b""
+
+
+def test_head_of_a_get_route(api):
+    r = api.request("HEAD", "/api/health", expect=200)
+    assert r.content == b""
+
+
+@pytest.mark.parametrize("target", ["/api/../api/health", "/../../etc/passwd",
+                                    "/%2e%2e/%2e%2e/etc/passwd", "/..%2f..%2fetc%2fpasswd",
+                                    "/web/../../etc/passwd"])
+def test_path_traversal_is_404(server, target):
+    s = raw_connect(server.port)
+    try:
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+        status, headers, body = read_response(s)
+    finally:
+        s.close()
+    path = target.split("?")[0]
+    assert status == 404, f"{target}: {status} {body[:200]!r}"
+    assert b"root:" not in body
+    oas.validate_parts("GET", path, status, headers, body)

@@ -96,5 +96,15 @@ def test_wizard_rules_lists_rules_for_a_type(api, tokens):
     assert body["rules"], "the eBOOK rules are listed"
     assert all(r["section"].lower() == "ebook" for r in body["rules"])
     api.get("/api/wizard/rules", token=tokens["viewer"], expect=200)
-    assert_error(api.get("/api/wizard/rules", token=tokens["viewer"],
-                         params={"release_type": "BOGUS"}), 400, field="release_type")
+    for bad in ("BOGUS", "AUDIOBOOK"):
+        assert_error(api.get("/api/wizard/rules", token=tokens["viewer"],
+                             params={"release_type": bad}), 400, field="release_type")
+
+
+def test_group_names_are_case_insensitive(api, tokens):
+    a = create_release(api, tokens[ADMIN_USER], group="CaseGrp")
+    b = create_release(api, tokens[ADMIN_USER], group="casegrp")
+    ra = api.get(f"/api/releases/{a}", token=tokens[ADMIN_USER], expect=200).body
+    rb = api.get(f"/api/releases/{b}", token=tokens[ADMIN_USER], expect=200).body
+    assert ra["group_id"] == rb["group_id"]
+    assert rb["group"] == "CaseGrp", "the group keeps the spelling it was created with"

@@ -65,7 +65,7 @@ def dump_dom(url):
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
              "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
              "--virtual-time-budget=10000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=180)
+            capture_output=True, text=True, timeout=180, env=dict(os.environ, HOME=profile))
         assert p.returncode == 0, f"chromium exited {p.returncode}\n{p.stderr[-3000:]}"
         return p.stdout
     finally:
@@ -85,3 +85,8 @@ def test_page_renders_with_title_text_and_docs_link(server):
     assert r.status_code == 200
     doc = yaml.safe_load(r.content)
     assert doc["openapi"].startswith("3.") and "/api/releases" in doc["paths"]
+    # Every other link of the page resolves too.
+    for href in page.links:
+        url = urljoin(server.base + "/", href)
+        if url.startswith(server.base):
+            assert requests.get(url, timeout=30).status_code == 200, href

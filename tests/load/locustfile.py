@@ -93,9 +93,9 @@ class SessionUser(HttpUser):
         self.rule_ids = []
         self.pages = 1
         self.terms = list(_FALLBACK_TERMS)
-        self.login()
-        self.load_release_page(1)
-        self.load_rules()
+        if self.login():
+            self.load_release_page(1)
+            self.load_rules()
 
     # --- helpers -------------------------------------------------------------------------
     def _json(self, resp, expect=200):
@@ -277,6 +277,8 @@ class _Recorder:
 
     def on_request(self, request_type, name, response_time, response_length, response=None,
                    exception=None, start_time=None, **_kw):
+        if self.samples.closed:
+            return
         status = getattr(response, "status_code", 0) or 0
         end = (start_time + response_time / 1000.0) if start_time else time.time()
         ok = 0 if exception is not None else 1
@@ -284,13 +286,14 @@ class _Recorder:
                            f"{response_length or 0}\n")
 
     def tick_forever(self):
-        while True:
+        while not self.samples.closed:
             self.write_users()
             self.samples.flush()
             gevent.sleep(1.0)
 
     def write_users(self):
-        if self.users is not None and self.environment is not None and self.environment.runner:
+        if self.users is not None and not self.users.closed and self.environment is not None \
+                and self.environment.runner:
             self.users.write(f"{time.time():.3f},{self.environment.runner.user_count}\n")
             self.users.flush()
 
@@ -300,7 +303,10 @@ class _Recorder:
             self.ticker = gevent.spawn(self.tick_forever)
 
     def on_user_error(self, user_instance, exception, tb, **_kw):
-        self.samples.write(f"{time.time():.4f},EXCEPTION,{type(user_instance).__name__},0,0,0,0\n")
+        if self.samples.closed:
+            return
+        user = getattr(user_instance, "user", user_instance)  # Locust passes the user's TaskSet
+        self.samples.write(f"{time.time():.4f},EXCEPTION,{type(user).__name__},0,0,0,0\n")
 
     def on_quitting(self, environment, **_kw):
         if self.ticker is not None:

@@ -135,8 +135,9 @@ static void test_parse_int(void **state)
     assert_int_equal(v, -4);
     assert_int_equal(sp_parse_int(NULL, "page", 1, 100, &v, &e), SP_NOTFOUND);
 
-    const char *bad[] = {"", "-", "abc", "1.5", "1e3", " 1", "1 ", "+1", "0x10", "101", "0",
-                         "9999999999999999999999", "12abc"};
+    const char *bad[] = {"",     "-",  "abc",  "1.5", "1e3", " 1",
+                         "1 ",   "+1", "0x10", "101", "0",   "9999999999999999999999",
+                         "12abc"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&e, 0, sizeof e);
         v = -99;
@@ -151,21 +152,21 @@ static void test_utf8_valid(void **state)
 {
     assert_true(sp_utf8_valid("", 0));
     assert_true(sp_utf8_valid("plain ascii", 11));
-    assert_true(sp_utf8_valid("caf\xc3\xa9", 5));                /* é */
-    assert_true(sp_utf8_valid("\xe2\x82\xac", 3));               /* € */
-    assert_true(sp_utf8_valid("\xf0\x9f\x93\x9a", 4));           /* 📚 */
-    assert_true(sp_utf8_valid("\xf4\x8f\xbf\xbf", 4));           /* U+10FFFF */
-    assert_false(sp_utf8_valid("a\0b", 3));                      /* NUL inside */
-    assert_false(sp_utf8_valid("\xff", 1));                      /* never valid */
-    assert_false(sp_utf8_valid("caf\xe9", 4));                   /* Latin-1 é */
-    assert_false(sp_utf8_valid("\xc3", 1));                      /* truncated */
-    assert_false(sp_utf8_valid("\xe2\x82", 2));                  /* truncated */
-    assert_false(sp_utf8_valid("\xc0\xaf", 2));                  /* overlong '/' */
-    assert_false(sp_utf8_valid("\xe0\x80\xaf", 3));              /* overlong */
-    assert_false(sp_utf8_valid("\xed\xa0\x80", 3));              /* surrogate U+D800 */
-    assert_false(sp_utf8_valid("\xf4\x90\x80\x80", 4));          /* > U+10FFFF */
-    assert_false(sp_utf8_valid("\x80", 1));                      /* lone continuation */
-    assert_false(sp_utf8_valid("\xc3\x28", 2));                  /* bad continuation */
+    assert_true(sp_utf8_valid("caf\xc3\xa9", 5));       /* é */
+    assert_true(sp_utf8_valid("\xe2\x82\xac", 3));      /* € */
+    assert_true(sp_utf8_valid("\xf0\x9f\x93\x9a", 4));  /* 📚 */
+    assert_true(sp_utf8_valid("\xf4\x8f\xbf\xbf", 4));  /* U+10FFFF */
+    assert_false(sp_utf8_valid("a\0b", 3));             /* NUL inside */
+    assert_false(sp_utf8_valid("\xff", 1));             /* never valid */
+    assert_false(sp_utf8_valid("caf\xe9", 4));          /* Latin-1 é */
+    assert_false(sp_utf8_valid("\xc3", 1));             /* truncated */
+    assert_false(sp_utf8_valid("\xe2\x82", 2));         /* truncated */
+    assert_false(sp_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(sp_utf8_valid("\xe0\x80\xaf", 3));     /* overlong */
+    assert_false(sp_utf8_valid("\xed\xa0\x80", 3));     /* surrogate U+D800 */
+    assert_false(sp_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    assert_false(sp_utf8_valid("\x80", 1));             /* lone continuation */
+    assert_false(sp_utf8_valid("\xc3\x28", 2));         /* bad continuation */
     /* only n bytes are looked at */
     assert_true(sp_utf8_valid("ok\xff", 2));
 }

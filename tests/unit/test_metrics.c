@@ -68,8 +68,9 @@ static void test_bucket_placement(void **state)
     request("/t/buckets", "GET", 200, 0.3);
     request("/t/buckets", "GET", 200, 12.0); /* over the last bound: only +Inf */
     char *t = scrape();
-#define B(le) "http_request_duration_seconds_bucket{route=\"/t/buckets\",method=\"GET\"," \
-              "status_class=\"2xx\",le=\"" le "\"}"
+#define B(le)                                                                                      \
+    "http_request_duration_seconds_bucket{route=\"/t/buckets\",method=\"GET\","                    \
+    "status_class=\"2xx\",le=\"" le "\"}"
     assert_true(sample(t, B("0.0005")) == 1);
     assert_true(sample(t, B("0.001")) == 2);
     assert_true(sample(t, B("0.25")) == 2);
@@ -264,7 +265,8 @@ static void test_jobs(void **state)
     assert_true(sample(t, "job_duration_seconds_count") == c0 + 2);
     assert_true(sample(t, "job_duration_seconds_bucket{le=\"0.1\"}") >= 1);
     assert_true(sample(t, "job_duration_seconds_bucket{le=\"60\"}") -
-                    sample(t, "job_duration_seconds_bucket{le=\"30\"}") >= 1);
+                    sample(t, "job_duration_seconds_bucket{le=\"30\"}") >=
+                1);
     sp_free(t);
 }
 
@@ -333,18 +335,27 @@ static void test_render_shape(void **state)
         }
     }
     regfree(&line_re);
-    static const char *const want[] = {
-        "http_requests_total",      "http_request_duration_seconds",
-        "http_requests_in_flight",  "db_queries_total",
-        "db_query_duration_seconds", "db_query_errors_total",
-        "db_connection_errors_total", "cache_requests_total",
-        "jobs",                     "job_duration_seconds",
-        "login_failures_total",     "rate_limited_total",
-        "process_cpu_seconds_total", "process_resident_memory_bytes",
-        "process_open_fds",         "process_start_time_seconds",
-        "disk_free_bytes",          "disk_total_bytes",
-        "build_info",               "machine_cpu_cores",
-        "process_memory_limit_bytes"};
+    static const char *const want[] = {"http_requests_total",
+                                       "http_request_duration_seconds",
+                                       "http_requests_in_flight",
+                                       "db_queries_total",
+                                       "db_query_duration_seconds",
+                                       "db_query_errors_total",
+                                       "db_connection_errors_total",
+                                       "cache_requests_total",
+                                       "jobs",
+                                       "job_duration_seconds",
+                                       "login_failures_total",
+                                       "rate_limited_total",
+                                       "process_cpu_seconds_total",
+                                       "process_resident_memory_bytes",
+                                       "process_open_fds",
+                                       "process_start_time_seconds",
+                                       "disk_free_bytes",
+                                       "disk_total_bytes",
+                                       "build_info",
+                                       "machine_cpu_cores",
+                                       "process_memory_limit_bytes"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         int found = 0;
         for (int j = 0; j < nfam; j++)
@@ -419,10 +430,14 @@ int main(void)
     sp_metrics_init();
 
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bucket_placement),   cmocka_unit_test(test_status_and_method_labels),
-        cmocka_unit_test(test_label_values_escaped), cmocka_unit_test(test_in_flight),
-        cmocka_unit_test(test_threads_sum),        cmocka_unit_test(test_db_statements),
-        cmocka_unit_test(test_jobs),               cmocka_unit_test(test_render_shape),
+        cmocka_unit_test(test_bucket_placement),
+        cmocka_unit_test(test_status_and_method_labels),
+        cmocka_unit_test(test_label_values_escaped),
+        cmocka_unit_test(test_in_flight),
+        cmocka_unit_test(test_threads_sum),
+        cmocka_unit_test(test_db_statements),
+        cmocka_unit_test(test_jobs),
+        cmocka_unit_test(test_render_shape),
         cmocka_unit_test(test_route_cap),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

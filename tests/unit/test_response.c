@@ -52,8 +52,7 @@ static void test_error_body_shape(void **state)
 {
     struct sp_response r;
     sp_resp_init(&r);
-    sp_resp_error(&r, 400, "validation_error", "title", "title must be at most %d characters",
-                  200);
+    sp_resp_error(&r, 400, "validation_error", "title", "title must be at most %d characters", 200);
     assert_error_body(&r, 400, "validation_error", "title");
     json_t *j = body_json(&r);
     assert_string_equal(json_string_value(json_object_get(j, "message")),
@@ -81,9 +80,12 @@ static void test_rc_mapping(void **state)
         int status;
         const char *code;
     } cases[] = {
-        {SP_INVALID, 400, "validation_error"}, {SP_NOTFOUND, 404, "not_found"},
-        {SP_CONFLICT, 409, "conflict"},        {SP_FORBIDDEN, 403, "forbidden"},
-        {SP_AGAIN, 503, "unavailable"},        {SP_ERR, 500, "internal"},
+        {SP_INVALID, 400, "validation_error"},
+        {SP_NOTFOUND, 404, "not_found"},
+        {SP_CONFLICT, 409, "conflict"},
+        {SP_FORBIDDEN, 403, "forbidden"},
+        {SP_AGAIN, 503, "unavailable"},
+        {SP_ERR, 500, "internal"},
         {99, 500, "internal"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -267,7 +269,8 @@ static void test_common_headers(void **state)
     assert_null(hdr(h, n, "Cache-Control")); /* the response's own header is the one sent */
 
     cfg->hsts = true;
-    snprintf(cfg->cors_origins, sizeof cfg->cors_origins, "https://ui.example.org, http://localhost:3000");
+    snprintf(cfg->cors_origins, sizeof cfg->cors_origins,
+             "https://ui.example.org, http://localhost:3000");
     assert_int_equal(sp_resp_configure(cfg, &e), SP_OK);
     n = sp_resp_common_headers(&req, &r, 0, h);
     assert_non_null(strstr(hdr(h, n, "Strict-Transport-Security"), "max-age="));

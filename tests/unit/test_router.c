@@ -1,4 +1,5 @@
-/* test_router.c — route matching: literals, {params}, specificity, 404/405 with Allow, bad tables. */
+/* test_router.c — route matching: literals, {params}, specificity, 404/405 with Allow, bad tables.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,15 +12,42 @@
 #include "http/router.h"
 #include "http/server.h"
 
-static int h_list(struct sp_request *r, struct sp_response *w) { return SP_OK; }
-static int h_create(struct sp_request *r, struct sp_response *w) { return SP_OK; }
-static int h_get(struct sp_request *r, struct sp_response *w) { return SP_OK; }
-static int h_put(struct sp_request *r, struct sp_response *w) { return SP_OK; }
-static int h_del(struct sp_request *r, struct sp_response *w) { return SP_OK; }
-static int h_scene(struct sp_request *r, struct sp_response *w) { return SP_OK; }
-static int h_logs(struct sp_request *r, struct sp_response *w) { return SP_OK; }
-static int h_root(struct sp_request *r, struct sp_response *w) { return SP_OK; }
-static int h_two(struct sp_request *r, struct sp_response *w) { return SP_OK; }
+static int h_list(struct sp_request *r, struct sp_response *w)
+{
+    return SP_OK;
+}
+static int h_create(struct sp_request *r, struct sp_response *w)
+{
+    return SP_OK;
+}
+static int h_get(struct sp_request *r, struct sp_response *w)
+{
+    return SP_OK;
+}
+static int h_put(struct sp_request *r, struct sp_response *w)
+{
+    return SP_OK;
+}
+static int h_del(struct sp_request *r, struct sp_response *w)
+{
+    return SP_OK;
+}
+static int h_scene(struct sp_request *r, struct sp_response *w)
+{
+    return SP_OK;
+}
+static int h_logs(struct sp_request *r, struct sp_response *w)
+{
+    return SP_OK;
+}
+static int h_root(struct sp_request *r, struct sp_response *w)
+{
+    return SP_OK;
+}
+static int h_two(struct sp_request *r, struct sp_response *w)
+{
+    return SP_OK;
+}
 
 /* {id} is declared before the literal "scenerules" on purpose: the literal must still win */
 static const struct sp_route releases[] = {
@@ -139,8 +167,14 @@ static void test_wrong_method_is_405_with_allow(void **state)
 static void test_unknown_paths_are_404(void **state)
 {
     struct sp_route_match m;
-    const char *paths[] = {"/api", "/api/release", "/api/releases/1/2", "/api//releases",
-                           "//", "", "api/releases", "/api/jobs/1/log",
+    const char *paths[] = {"/api",
+                           "/api/release",
+                           "/api/releases/1/2",
+                           "/api//releases",
+                           "//",
+                           "",
+                           "api/releases",
+                           "/api/jobs/1/log",
                            "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         assert_int_equal(match("GET", paths[i], &m), SP_MATCH_NOT_FOUND);
@@ -179,9 +213,8 @@ static void test_bad_tables_are_rejected(void **state)
     const struct sp_route open_param[] = {{"GET", "/api/{id", h_get, 0, -1, -1}, {0}};
     const struct sp_route brace[] = {{"GET", "/api/a{id}", h_get, 0, -1, -1}, {0}};
     const struct sp_route too_many[] = {{"GET", "/{a}/{b}/{c}/{d}/{e}", h_get, 0, -1, -1}, {0}};
-    const struct sp_route dup[] = {{"GET", "/api/{id}", h_get, 0, -1, -1},
-                                   {"GET", "/api/{name}", h_put, 0, -1, -1},
-                                   {0}};
+    const struct sp_route dup[] = {
+        {"GET", "/api/{id}", h_get, 0, -1, -1}, {"GET", "/api/{name}", h_put, 0, -1, -1}, {0}};
     const struct sp_route method[] = {{"FETCH", "/api", h_get, 0, -1, -1}, {0}};
     const struct sp_route head[] = {{"HEAD", "/api", h_get, 0, -1, -1}, {0}};
     const struct sp_route nohandler[] = {{"GET", "/api", NULL, 0, -1, -1}, {0}};
@@ -225,7 +258,7 @@ static void test_request_params(void **state)
     assert_int_equal(sp_req_param_id(&req, "id", &id), SP_OK);
     assert_int_equal(id, 42);
 
-    const char *bad[] = {"0", "-1", "+1", "1e3", "abc", "", "007", "9999999999999999999",
+    const char *bad[] = {"0",   "-1", "+1", "1e3", "abc", "", "007", "9999999999999999999",
                          "12 ", " 12"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         req.params[0].value = bad[i];
