@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"pack", sp_cli_pack, "pack an e-book into a release directory (no server)"},
     {"check", sp_cli_check, "verify release directories against the eBOOK rules"},
     {"inspect", sp_cli_inspect, "show an e-book's format, DRM and metadata"},
+    {"secrets", sp_cli_secrets, "check or rotate the key of secret configuration values"},
     {"version", cmd_version, "print the version"},
 };
 

@@ -33,5 +33,13 @@ extern const struct sp_route sp_routes_dashboard[];
 extern const struct sp_route sp_routes_groups[];
 /* api/health.c: GET /api/health, GET /api/health/ready */
 extern const struct sp_route sp_routes_health[];
+/* api/users.c: /api/users CRUD (+ self-service password/note) */
+extern const struct sp_route sp_routes_users[];
+/* api/roles.c: /api/roles CRUD */
+extern const struct sp_route sp_routes_roles[];
+/* api/configs.c: /api/config CRUD, GET /api/config/key/{key} */
+extern const struct sp_route sp_routes_configs[];
+/* api/audit.c: GET /api/audit */
+extern const struct sp_route sp_routes_audit[];
 
 #endif

@@ -97,6 +97,10 @@ static void login_run(void *arg)
     struct sp_request *r = t->req;
     struct sp_response *resp = t->resp;
     struct sp_app *app = r->app;
+    if (sp_req_abandoned(r)) { /* answered 503 by a shutdown drain: skip the slow hash */
+        sp_req_resume(r);
+        return;
+    }
     struct sp_user *u = sp_malloc(sizeof *u);
     struct sp_db *db = sp_db_thread();
     int64_t now = sp_time_now();

@@ -30,8 +30,8 @@ static int invalid(struct sp_response *resp, const struct sp_err *e)
     return SP_INVALID;
 }
 
-int sp_api_query_int(struct sp_request *req, struct sp_response *resp, const char *key,
-                     int64_t min, int64_t max, int64_t *out)
+int sp_api_query_int(struct sp_request *req, struct sp_response *resp, const char *key, int64_t min,
+                     int64_t max, int64_t *out)
 {
     const char *s = query(req, key);
     if (!s)
@@ -42,15 +42,13 @@ int sp_api_query_int(struct sp_request *req, struct sp_response *resp, const cha
     return SP_OK;
 }
 
-int sp_api_page(struct sp_request *req, struct sp_response *resp, int64_t *page,
-                int64_t *per_page)
+int sp_api_page(struct sp_request *req, struct sp_response *resp, int64_t *page, int64_t *per_page)
 {
     *page = 1;
     *per_page = SP_API_PER_PAGE_DEFAULT;
     if (sp_api_query_int(req, resp, "page", 1, SP_API_PAGE_MAX, page) == SP_INVALID)
         return SP_INVALID;
-    if (sp_api_query_int(req, resp, "per_page", 1, SP_API_PER_PAGE_MAX, per_page) ==
-        SP_INVALID)
+    if (sp_api_query_int(req, resp, "per_page", 1, SP_API_PER_PAGE_MAX, per_page) == SP_INVALID)
         return SP_INVALID;
     return SP_OK;
 }
@@ -59,8 +57,7 @@ json_t *sp_api_pagination(int64_t page, int64_t per_page, int64_t total)
 {
     int64_t pages = per_page > 0 ? (total + per_page - 1) / per_page : 0;
     return json_pack("{s:I, s:I, s:I, s:I}", "page", (json_int_t)page, "per_page",
-                     (json_int_t)per_page, "total", (json_int_t)total, "pages",
-                     (json_int_t)pages);
+                     (json_int_t)per_page, "total", (json_int_t)total, "pages", (json_int_t)pages);
 }
 
 int sp_api_query_enum(struct sp_request *req, struct sp_response *resp, const char *key,
@@ -104,8 +101,7 @@ int sp_api_query_text(struct sp_request *req, struct sp_response *resp, const ch
     return SP_OK;
 }
 
-int sp_api_query_bool(struct sp_request *req, struct sp_response *resp, const char *key,
-                      bool *out)
+int sp_api_query_bool(struct sp_request *req, struct sp_response *resp, const char *key, bool *out)
 {
     static const char *const yes[] = {"1", "true", "yes", "on"};
     static const char *const no[] = {"0", "false", "no", "off"};
@@ -260,8 +256,8 @@ struct sp_shared_bytes *sp_api_cache_get(struct sp_request *req, const char *key
     return (c && cache_ttl(req) > 0) ? sp_cache_get(c, key) : NULL;
 }
 
-struct sp_shared_bytes *sp_api_cache_put(struct sp_request *req, const char *key,
-                                         const char *data, size_t len)
+struct sp_shared_bytes *sp_api_cache_put(struct sp_request *req, const char *key, const char *data,
+                                         size_t len)
 {
     struct sp_shared_bytes *b = sp_shared_new("application/json", data, len);
     struct sp_cache *c = cache_of(req);
@@ -319,13 +315,13 @@ static const struct meta_field {
     size_t maxlen;
     const char *const *values;
 } meta_fields[] = {
-    {"title", MK_TEXT, 500, NULL},       {"author", MK_TEXT, 500, NULL},
-    {"publisher", MK_TEXT, 255, NULL},   {"year", MK_YEAR, 0, NULL},
-    {"language", MK_TEXT, 64, NULL},     {"source", MK_ENUM, 0, sources},
-    {"isbn", MK_ISBN, 32, NULL},         {"genre", MK_TEXT, 128, NULL},
-    {"release_date", MK_DATE, 10, NULL}, {"publish_date", MK_PUBDATE, 10, NULL},
-    {"url", MK_URL, 2048, NULL},         {"edition", MK_TEXT, 64, NULL},
-    {"volume", MK_TEXT_INT, 32, NULL},   {"issue", MK_TEXT_INT, 32, NULL},
+    {"title", MK_TEXT, 500, NULL},         {"author", MK_TEXT, 500, NULL},
+    {"publisher", MK_TEXT, 255, NULL},     {"year", MK_YEAR, 0, NULL},
+    {"language", MK_TEXT, 64, NULL},       {"source", MK_ENUM, 0, sources},
+    {"isbn", MK_ISBN, 32, NULL},           {"genre", MK_TEXT, 128, NULL},
+    {"release_date", MK_DATE, 10, NULL},   {"publish_date", MK_PUBDATE, 10, NULL},
+    {"url", MK_URL, 2048, NULL},           {"edition", MK_TEXT, 64, NULL},
+    {"volume", MK_TEXT_INT, 32, NULL},     {"issue", MK_TEXT_INT, 32, NULL},
     {"book_kind", MK_ENUM, 0, book_kinds},
 };
 
@@ -373,13 +369,11 @@ static int check_field(const json_t *patch, const struct meta_field *f, struct s
     const json_t *v = json_object_get(patch, f->key);
     switch (f->kind) {
     case MK_YEAR:
-        return sp_json_int(patch, f->key, SP_OPTIONAL, 1, 9999, &iv, e) == SP_INVALID
-                   ? SP_INVALID
-                   : SP_OK;
+        return sp_json_int(patch, f->key, SP_OPTIONAL, 1, 9999, &iv, e) == SP_INVALID ? SP_INVALID
+                                                                                      : SP_OK;
     case MK_ENUM:
-        return sp_json_enum(patch, f->key, SP_OPTIONAL, f->values, &s, e) == SP_INVALID
-                   ? SP_INVALID
-                   : SP_OK;
+        return sp_json_enum(patch, f->key, SP_OPTIONAL, f->values, &s, e) == SP_INVALID ? SP_INVALID
+                                                                                        : SP_OK;
     case MK_TEXT_INT:
         if (json_is_integer(v))
             return sp_json_int(patch, f->key, SP_OPTIONAL, 0, 1000000, &iv, e) == SP_INVALID
@@ -390,7 +384,8 @@ static int check_field(const json_t *patch, const struct meta_field *f, struct s
             return SP_INVALID;
         }
         break;
-    default: break;
+    default:
+        break;
     }
     if (sp_json_string(patch, f->key, SP_OPTIONAL, 1, f->maxlen, &s, e) == SP_INVALID)
         return SP_INVALID;
@@ -423,13 +418,13 @@ static int check_field(const json_t *patch, const struct meta_field *f, struct s
         }
         for (const char *p = s; *p; p++) {
             if ((unsigned char)*p <= ' ') {
-                sp_err_set(e, f->key, "%s must not contain spaces or control characters",
-                           f->key);
+                sp_err_set(e, f->key, "%s must not contain spaces or control characters", f->key);
                 return SP_INVALID;
             }
         }
         break;
-    default: break;
+    default:
+        break;
     }
     return SP_OK;
 }

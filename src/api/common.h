@@ -25,16 +25,15 @@ struct sp_buf;
 
 /* page/per_page from the query string: page >= 1 (default 1), per_page 1..100 (default 20).
  * SP_OK, or SP_INVALID with a 400 naming the field already in resp. */
-int sp_api_page(struct sp_request *req, struct sp_response *resp, int64_t *page,
-                int64_t *per_page);
+int sp_api_page(struct sp_request *req, struct sp_response *resp, int64_t *page, int64_t *per_page);
 
 /* {"page","per_page","total","pages"} (pages = ceil(total/per_page), 0 when total is 0). */
 json_t *sp_api_pagination(int64_t page, int64_t per_page, int64_t total);
 
 /* Query parameter as an integer within [min,max]: SP_OK / SP_NOTFOUND (absent or empty) /
  * SP_INVALID (400 in resp). */
-int sp_api_query_int(struct sp_request *req, struct sp_response *resp, const char *key,
-                     int64_t min, int64_t max, int64_t *out);
+int sp_api_query_int(struct sp_request *req, struct sp_response *resp, const char *key, int64_t min,
+                     int64_t max, int64_t *out);
 /* Query parameter that must be one of `values` (NULL-terminated): SP_OK / SP_NOTFOUND (absent
  * or empty) / SP_INVALID (400 in resp). *out points at the matching entry of `values`. */
 int sp_api_query_enum(struct sp_request *req, struct sp_response *resp, const char *key,
@@ -44,8 +43,7 @@ int sp_api_query_enum(struct sp_request *req, struct sp_response *resp, const ch
 int sp_api_query_text(struct sp_request *req, struct sp_response *resp, const char *key,
                       size_t maxlen, const char **out);
 /* Boolean flag: 1/true/yes/on or 0/false/no/off. SP_OK / SP_NOTFOUND / SP_INVALID. */
-int sp_api_query_bool(struct sp_request *req, struct sp_response *resp, const char *key,
-                      bool *out);
+int sp_api_query_bool(struct sp_request *req, struct sp_response *resp, const char *key, bool *out);
 
 /* RFC 3339 UTC "…Z" string for epoch seconds (a new json_t). */
 json_t *sp_api_time(int64_t epoch_s);
@@ -81,8 +79,8 @@ void sp_api_cache_reply(struct sp_request *req, struct sp_response *resp, const 
 /* Cached raw bytes (not a response): a new reference, or NULL. Store with sp_api_cache_put. */
 struct sp_shared_bytes *sp_api_cache_get(struct sp_request *req, const char *key);
 /* Store a copy of data[0..len) under key; returns the new shared bytes (caller owns a ref). */
-struct sp_shared_bytes *sp_api_cache_put(struct sp_request *req, const char *key,
-                                         const char *data, size_t len);
+struct sp_shared_bytes *sp_api_cache_put(struct sp_request *req, const char *key, const char *data,
+                                         size_t len);
 /* Current generation of one resource (0 when there is no cache). */
 uint64_t sp_api_gen(struct sp_request *req, int gen);
 /* Bump the generation(s) after a write, so cached reads depending on it become unreachable. */
@@ -104,11 +102,11 @@ json_t *sp_api_rule_json(const struct sp_rule *r);
  * hyphens/spaces allowed, ISBN-10 may end in X), year (integer 1..9999), source
  * (RETAiL|SCAN|HYBRiD), release_date (YYYY-MM-DD), publish_date (YYYY, YYYY-MM or YYYY-MM-DD),
  * volume/issue (string or non-negative integer), book_kind (fiction|technical|magazine|comic|
- * manga|newspaper); the text fields are non-empty strings. A JSON null value means "remove this field". `prefix` is prepended to field
- * names in errors ("release_metadata" → "release_metadata.year").
- * Unknown keys: SP_INVALID unless `current` (may be NULL) holds an equal value under that key
- * (so clients may send back what they read); such keys are removed from `patch`.
- * Returns SP_OK or SP_INVALID with e filled.
+ * manga|newspaper); the text fields are non-empty strings. A JSON null value means "remove this
+ * field". `prefix` is prepended to field names in errors ("release_metadata" →
+ * "release_metadata.year"). Unknown keys: SP_INVALID unless `current` (may be NULL) holds an equal
+ * value under that key (so clients may send back what they read); such keys are removed from
+ * `patch`. Returns SP_OK or SP_INVALID with e filled.
  */
 int sp_api_release_metadata_check(json_t *patch, const json_t *current, const char *prefix,
                                   struct sp_err *e);

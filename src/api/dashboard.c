@@ -42,10 +42,9 @@ static char *global_fragment(const struct sp_dash_global *g, size_t *len)
         json_array_append_new(recent, o);
     }
     json_t *body = json_pack("{s:I, s:I, s:I, s:o, s:o, s:o}", "total_releases",
-                             (json_int_t)g->total_releases, "total_jobs",
-                             (json_int_t)g->total_jobs, "jobs_running",
-                             (json_int_t)g->jobs_running, "releases_by_status", by_status,
-                             "releases_by_type", by_type, "recent_releases", recent);
+                             (json_int_t)g->total_releases, "total_jobs", (json_int_t)g->total_jobs,
+                             "jobs_running", (json_int_t)g->jobs_running, "releases_by_status",
+                             by_status, "releases_by_type", by_type, "recent_releases", recent);
     char *text = sp_json_dump(body, len);
     json_decref(body);
     if (*len && text[*len - 1] == '}')

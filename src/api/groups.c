@@ -27,11 +27,10 @@ static int h_list(struct sp_request *req, struct sp_response *resp)
     json_t *items = json_array();
     for (size_t i = 0; i < list.n; i++) {
         const struct sp_group *g = &list.items[i];
-        json_array_append_new(items,
-                              json_pack("{s:I, s:o, s:I, s:o}", "id", (json_int_t)g->id, "name",
-                                        sp_api_str_or_null(g->name), "release_count",
-                                        (json_int_t)g->release_count, "created_at",
-                                        sp_api_time(g->created_at)));
+        json_array_append_new(items, json_pack("{s:I, s:o, s:I, s:o}", "id", (json_int_t)g->id,
+                                               "name", sp_api_str_or_null(g->name), "release_count",
+                                               (json_int_t)g->release_count, "created_at",
+                                               sp_api_time(g->created_at)));
     }
     json_t *body = json_pack("{s:o, s:o}", "groups", items, "pagination",
                              sp_api_pagination(page, per_page, list.total));

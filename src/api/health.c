@@ -86,11 +86,11 @@ static int h_ready(struct sp_request *req, struct sp_response *resp)
         json_array_append_new(failing, json_string("draining"));
 
     bool ok = json_array_size(failing) == 0;
-    json_t *body = json_pack(
-        "{s:s, s:o, s:o, s:{s:b}, s:o, s:{s:I, s:I}}", "status", ok ? "ok" : "degraded",
-        "failing", failing, "database", database, "cache", "ok", cok, "disk_free_percent",
-        disk < 0 ? json_null() : json_real(disk), "jobs",
-        "running", (json_int_t)dbh.jobs_running, "pending", (json_int_t)dbh.jobs_pending);
+    json_t *body =
+        json_pack("{s:s, s:o, s:o, s:{s:b}, s:o, s:{s:I, s:I}}", "status", ok ? "ok" : "degraded",
+                  "failing", failing, "database", database, "cache", "ok", cok, "disk_free_percent",
+                  disk < 0 ? json_null() : json_real(disk), "jobs", "running",
+                  (json_int_t)dbh.jobs_running, "pending", (json_int_t)dbh.jobs_pending);
     if (!ok)
         sp_resp_header(resp, "Retry-After", "5");
     /* Six significant digits: "30.2", not the 17-digit binary expansion. */

@@ -171,15 +171,13 @@ static int h_update(struct sp_request *req, struct sp_response *resp)
     if (rule) {
         p.set_rule = true;
         if (!json_is_null(rule) &&
-            sp_json_int(req->json, "rule_id", SP_REQUIRED, 1, INT64_MAX, &p.rule_id, &e) !=
-                SP_OK)
+            sp_json_int(req->json, "rule_id", SP_REQUIRED, 1, INT64_MAX, &p.rule_id, &e) != SP_OK)
             goto invalid;
     }
     if (meta) {
         meta_patch = json_deep_copy(meta);
         stored_meta = sp_api_json_object_text(r.release_metadata);
-        if (sp_api_release_metadata_check(meta_patch, stored_meta, "release_metadata", &e) !=
-            SP_OK)
+        if (sp_api_release_metadata_check(meta_patch, stored_meta, "release_metadata", &e) != SP_OK)
             goto invalid;
         p.metadata = meta_patch;
     }

@@ -11,6 +11,10 @@ const struct sp_route *const sp_api_tables[] = {
     sp_routes_dashboard,
     sp_routes_groups,
     sp_routes_health,
+    sp_routes_users,
+    sp_routes_roles,
+    sp_routes_configs,
+    sp_routes_audit,
     sp_routes_static,
     NULL,
 };

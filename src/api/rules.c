@@ -52,10 +52,10 @@ static int h_list(struct sp_request *req, struct sp_response *resp)
     if (cacheable) {
         /* Lengths first, so no two filter combinations can produce the same key. */
         snprintf(key, sizeof key, "rules:%llu:%zu:%s:%zu:%s:%lld:%lld:%lld",
-                 (unsigned long long)sp_api_gen(req, SP_GEN_RULES),
-                 q.scene ? strlen(q.scene) : 0, q.scene ? q.scene : "",
-                 q.section ? strlen(q.section) : 0, q.section ? q.section : "", (long long)q.year,
-                 (long long)q.page, (long long)q.per_page);
+                 (unsigned long long)sp_api_gen(req, SP_GEN_RULES), q.scene ? strlen(q.scene) : 0,
+                 q.scene ? q.scene : "", q.section ? strlen(q.section) : 0,
+                 q.section ? q.section : "", (long long)q.year, (long long)q.page,
+                 (long long)q.per_page);
         if (sp_api_cache_serve(req, resp, key))
             return SP_OK;
     }
@@ -125,8 +125,8 @@ static int h_spec(struct sp_request *req, struct sp_response *resp)
         fail(resp, rc, NULL);
         return SP_OK;
     }
-    json_t *body = json_pack("{s:I, s:o}", "rule_id", (json_int_t)id, "spec",
-                             sp_api_json_object_text(spec));
+    json_t *body =
+        json_pack("{s:I, s:o}", "rule_id", (json_int_t)id, "spec", sp_api_json_object_text(spec));
     sp_free(spec);
     sp_resp_json(resp, 200, body);
     return SP_OK;

@@ -46,8 +46,9 @@ static int h_create(struct sp_request *req, struct sp_response *resp)
                        &group, &e) != SP_OK)
         goto invalid;
     if (!sp_group_name_valid(group)) {
-        sp_err_set(&e, "group", "group must be 2-30 letters, digits, '_' or '-', starting and "
-                                "ending with a letter or digit");
+        sp_err_set(&e, "group",
+                   "group must be 2-30 letters, digits, '_' or '-', starting and "
+                   "ending with a letter or digit");
         goto invalid;
     }
     const json_t *tv = json_object_get(req->json, "release_type");
@@ -55,13 +56,12 @@ static int h_create(struct sp_request *req, struct sp_response *resp)
         sp_err_set(&e, "release_type", "release_type must be a string such as \"EBOOK\"");
         goto invalid;
     }
-    if (sp_json_enum(req->json, "release_type", SP_REQUIRED, sp_release_types, &type, &e) !=
-        SP_OK)
+    if (sp_json_enum(req->json, "release_type", SP_REQUIRED, sp_release_types, &type, &e) != SP_OK)
         goto invalid;
     if (check_supported(resp, type) != SP_OK)
         return SP_OK;
-    if (sp_json_int(req->json, "rule_id", SP_OPTIONAL | SP_NULLABLE, 1, INT64_MAX, &rule_id,
-                    &e) == SP_INVALID)
+    if (sp_json_int(req->json, "rule_id", SP_OPTIONAL | SP_NULLABLE, 1, INT64_MAX, &rule_id, &e) ==
+        SP_INVALID)
         goto invalid;
 
     struct sp_db *db = sp_api_db(req, resp);
@@ -70,8 +70,7 @@ static int h_create(struct sp_request *req, struct sp_response *resp)
     struct sp_release_draft d = {group, type, rule_id, req->principal.user_id};
     int64_t release_id = 0;
     bool group_created = false;
-    int rc = sp_store_release_create_draft(db, &d, sp_time_now(), &release_id, &group_created,
-                                           &e);
+    int rc = sp_store_release_create_draft(db, &d, sp_time_now(), &release_id, &group_created, &e);
     if (rc != SP_OK) {
         if (rc == SP_AGAIN && !e.message[0])
             sp_err_set(&e, "", "the database is busy, retry shortly");

@@ -12,5 +12,7 @@ int sp_cli_seed(int argc, char **argv);
 int sp_cli_pack(int argc, char **argv);
 int sp_cli_check(int argc, char **argv);
 int sp_cli_inspect(int argc, char **argv);
+/* cli/secrets.c: `secrets check|rotate` (the key of secret configuration values) */
+int sp_cli_secrets(int argc, char **argv);
 
 #endif

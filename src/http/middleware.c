@@ -537,6 +537,11 @@ int sp_mw_dispatch(struct sp_request *req, struct sp_response *resp)
         sp_resp_rc(resp, rc == SP_OK ? SP_ERR : rc, NULL);
     }
     sp_req_audit(req, resp);
+    /* A SELECT left part-way (a handler read only the first row) would pin a read snapshot
+     * and block WAL checkpoints: reset such statements before the thread moves on. */
+    struct sp_db *idle_db = sp_db_thread();
+    if (idle_db)
+        sp_db_idle(idle_db);
     return SP_OK;
 }
 

@@ -57,6 +57,7 @@ static void read_entry(struct sp_stmt *st, struct sp_config_entry *c)
 
 static int get_one(struct sp_stmt *st, struct sp_config_entry *out)
 {
+    memset(out, 0, sizeof *out);
     int rc = sp_stmt_step(st);
     if (rc == SP_ROW)
         read_entry(st, out);
@@ -68,6 +69,7 @@ static int get_one(struct sp_stmt *st, struct sp_config_entry *out)
 
 int sp_store_config_get(struct sp_db *db, int64_t id, struct sp_config_entry *out)
 {
+    memset(out, 0, sizeof *out);
     if (!db)
         return SP_ERR;
     struct sp_stmt *st = sp_db_prepare(db, "SELECT " COLS " FROM configurations WHERE id = ?");
@@ -79,6 +81,7 @@ int sp_store_config_get(struct sp_db *db, int64_t id, struct sp_config_entry *ou
 
 int sp_store_config_get_by_key(struct sp_db *db, const char *key, struct sp_config_entry *out)
 {
+    memset(out, 0, sizeof *out);
     if (!db)
         return SP_ERR;
     struct sp_stmt *st = sp_db_prepare(db, "SELECT " COLS " FROM configurations WHERE key = ?");

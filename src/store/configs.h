@@ -54,6 +54,8 @@ struct sp_config_input {
 int sp_store_config_create(struct sp_db *db, const struct sp_config_input *in, int64_t *id,
                            struct sp_err *e);
 
+/* Fetch one entry into out (zeroed first, so sp_config_entry_free(out) is always safe).
+ * SP_OK / SP_NOTFOUND / SP_AGAIN / SP_ERR. */
 int sp_store_config_get(struct sp_db *db, int64_t id, struct sp_config_entry *out);
 int sp_store_config_get_by_key(struct sp_db *db, const char *key, struct sp_config_entry *out);
 

@@ -103,8 +103,7 @@ static int sum_for(struct sp_db *db, const char *sql, int64_t user_id, int64_t *
     return rc == SP_ROW ? SP_OK : step_rc(rc);
 }
 
-int sp_store_dashboard_user(struct sp_db *db, int64_t user_id, int64_t *releases,
-                            int64_t *jobs)
+int sp_store_dashboard_user(struct sp_db *db, int64_t user_id, int64_t *releases, int64_t *jobs)
 {
     *releases = *jobs = 0;
     if (user_id <= 0)

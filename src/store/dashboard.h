@@ -43,7 +43,6 @@ struct sp_dash_global {
 int sp_store_dashboard_global(struct sp_db *db, struct sp_dash_global *out);
 
 /* One user's release and job totals. SP_OK, SP_AGAIN, SP_ERR. */
-int sp_store_dashboard_user(struct sp_db *db, int64_t user_id, int64_t *releases,
-                            int64_t *jobs);
+int sp_store_dashboard_user(struct sp_db *db, int64_t user_id, int64_t *releases, int64_t *jobs);
 
 #endif

@@ -125,11 +125,11 @@ static int list_page(struct sp_db *db, const char *like, int64_t page, int64_t p
         page = 1;
     int64_t offset = (page - 1) * per_page;
     /* The per-group count reads only the (group_id, created_at, id) index. */
-    struct sp_stmt *st = sp_db_prepare(
-        db, "SELECT g.id, g.name, g.created_at,"
-            " (SELECT count(*) FROM releases r WHERE r.group_id = g.id)"
-            " FROM groups g WHERE (? IS NULL OR g.name LIKE ? ESCAPE '!')"
-            " ORDER BY g.name, g.id LIMIT ? OFFSET ?");
+    struct sp_stmt *st =
+        sp_db_prepare(db, "SELECT g.id, g.name, g.created_at,"
+                          " (SELECT count(*) FROM releases r WHERE r.group_id = g.id)"
+                          " FROM groups g WHERE (? IS NULL OR g.name LIKE ? ESCAPE '!')"
+                          " ORDER BY g.name, g.id LIMIT ? OFFSET ?");
     if (!st)
         return SP_ERR;
     sp_stmt_bind_text(st, 1, like);

@@ -22,9 +22,8 @@
 const char *const sp_release_statuses[] = {"draft",     "queued", "processing",
                                            "completed", "failed", NULL};
 const char *const sp_release_types[] = {"EBOOK", "AUDIOBOOK", "COMIC", "MAGAZINE", NULL};
-const char *const sp_release_sorts[] = {"created_at",   "updated_at", "name",
-                                        "release_type", "status",     "file_size",
-                                        NULL};
+const char *const sp_release_sorts[] = {"created_at", "updated_at", "name", "release_type",
+                                        "status",     "file_size",  NULL};
 
 bool sp_release_type_supported(const char *type)
 {
@@ -79,9 +78,9 @@ void sp_release_list_free(struct sp_release_list *l)
 }
 
 /* The row columns every release query selects, in read_row() order. */
-#define REL_COLS                                                                               \
-    "r.id, r.name, r.user_id, r.group_id, g.name, r.release_type, r.status, "                 \
-    "r.release_metadata, r.config, r.file_path, r.file_size, r.rule_id, r.parent_id, "        \
+#define REL_COLS                                                                                   \
+    "r.id, r.name, r.user_id, r.group_id, g.name, r.release_type, r.status, "                      \
+    "r.release_metadata, r.config, r.file_path, r.file_size, r.rule_id, r.parent_id, "             \
     "r.wizard_step, r.created_at, r.updated_at"
 
 static char *col_dup(struct sp_stmt *st, int col)
@@ -481,8 +480,7 @@ int sp_store_release_update(struct sp_db *db, int64_t id, const struct sp_releas
     const char *status = NULL;
     if (p->status && strcmp(p->status, cur_status) != 0) {
         if (!sp_release_status_transition_ok(cur_status, p->status)) {
-            sp_err_set(e, "status", "a release cannot move from %s to %s", cur_status,
-                       p->status);
+            sp_err_set(e, "status", "a release cannot move from %s to %s", cur_status, p->status);
             rc = SP_CONFLICT;
             goto out;
         }
@@ -580,8 +578,7 @@ static int exec_id(struct sp_db *db, const char *sql, int64_t id)
     return rc == SP_OK ? SP_OK : (rc == SP_AGAIN ? SP_AGAIN : SP_ERR);
 }
 
-int sp_store_release_delete(struct sp_db *db, int64_t id, struct sp_release *old,
-                            struct sp_err *e)
+int sp_store_release_delete(struct sp_db *db, int64_t id, struct sp_release *old, struct sp_err *e)
 {
     struct sp_release row = {0};
     bool own;
@@ -607,8 +604,10 @@ int sp_store_release_delete(struct sp_db *db, int64_t id, struct sp_release *old
         goto fail;
     }
     if (job) {
-        sp_err_set(e, "", "release %lld has a running job (%lld); cancel it or wait for it "
-                   "to finish", (long long)id, (long long)job);
+        sp_err_set(e, "",
+                   "release %lld has a running job (%lld); cancel it or wait for it "
+                   "to finish",
+                   (long long)id, (long long)job);
         rc = SP_CONFLICT;
         goto fail;
     }
@@ -690,8 +689,7 @@ int sp_store_release_remove_files(const char *data_dir, const struct sp_release 
                      : -1;
         if (fd >= 0) {
             if (remove_at(fd, r->name, 0) != 0) {
-                sp_warn("release files not removed", "%s/%s: %s", dir, r->name,
-                        strerror(errno));
+                sp_warn("release files not removed", "%s/%s: %s", dir, r->name, strerror(errno));
                 rc = SP_ERR;
             }
             close(fd);
@@ -725,9 +723,8 @@ int sp_store_release_remove_files(const char *data_dir, const struct sp_release 
 
 /* ---- wizard draft ---- */
 
-int sp_store_release_create_draft(struct sp_db *db, const struct sp_release_draft *d,
-                                  int64_t now, int64_t *release_id, bool *group_created,
-                                  struct sp_err *e)
+int sp_store_release_create_draft(struct sp_db *db, const struct sp_release_draft *d, int64_t now,
+                                  int64_t *release_id, bool *group_created, struct sp_err *e)
 {
     int64_t group_id = 0, rule_id = d->rule_id;
     bool own;

@@ -47,18 +47,18 @@ int sp_release_status_index(const char *status);
 /* One release row (heap strings owned by the struct; sp_release_clear frees them). */
 struct sp_release {
     int64_t id;
-    char *name;             /* dirname; NULL until known */
+    char *name; /* dirname; NULL until known */
     int64_t user_id;
     int64_t group_id;
-    char *group;            /* group name; NULL if the group row is missing */
+    char *group; /* group name; NULL if the group row is missing */
     char *release_type;
     char *status;
     char *release_metadata; /* JSON object text */
     char *config;           /* JSON object text */
     char *file_path;        /* NULL when none */
     int64_t file_size;
-    int64_t rule_id;        /* 0 = none */
-    int64_t parent_id;      /* 0 = none */
+    int64_t rule_id;   /* 0 = none */
+    int64_t parent_id; /* 0 = none */
     int wizard_step;
     int64_t created_at;
     int64_t updated_at;
@@ -74,8 +74,8 @@ struct sp_release_query {
     const char *search;       /* user text (NULL/empty = none); turned into a safe FTS query */
     int sort;                 /* enum sp_release_sort */
     bool desc;
-    int64_t page;             /* >= 1 */
-    int64_t per_page;         /* 1..100 */
+    int64_t page;     /* >= 1 */
+    int64_t per_page; /* 1..100 */
 };
 
 struct sp_release_list {
@@ -89,8 +89,9 @@ void sp_release_list_free(struct sp_release_list *l);
 /*
  * Turn user search text into a safe FTS5 query: each whitespace-separated term becomes a
  * quoted string ("" doubled), the last one a prefix query ("term"*) when it has 3 characters
- * or more; terms without any letter or digit are dropped (at most 16 terms are kept). Returns a heap string (caller frees), or NULL when nothing searchable
- * is left (the search then matches nothing).
+ * or more; terms without any letter or digit are dropped (at most 16 terms are kept). Returns a
+ * heap string (caller frees), or NULL when nothing searchable is left (the search then matches
+ * nothing).
  */
 char *sp_release_fts_query(const char *text);
 
@@ -107,12 +108,12 @@ struct sp_release_patch {
     const json_t *config;   /* object replacing config */
     const char *status;     /* new status (must be a legal transition from the current one) */
     bool set_rule;
-    int64_t rule_id;        /* with set_rule: 0 = none, else must exist */
-    const char *name;       /* new dirname (unique: SP_CONFLICT with field "name" if taken) */
+    int64_t rule_id;  /* with set_rule: 0 = none, else must exist */
+    const char *name; /* new dirname (unique: SP_CONFLICT with field "name" if taken) */
     bool set_file;
-    const char *file_path;  /* with set_file: NULL = none */
-    int64_t file_size;      /* with set_file */
-    int wizard_step;        /* > 0: new wizard step */
+    const char *file_path; /* with set_file: NULL = none */
+    int64_t file_size;     /* with set_file */
+    int wizard_step;       /* > 0: new wizard step */
 };
 
 /*
@@ -130,8 +131,7 @@ int sp_store_release_update(struct sp_db *db, int64_t id, const struct sp_releas
  * SP_OK (old, if not NULL, receives the deleted row so the caller can remove its files),
  * SP_NOTFOUND, SP_CONFLICT (job running; e says so), SP_AGAIN, SP_ERR.
  */
-int sp_store_release_delete(struct sp_db *db, int64_t id, struct sp_release *old,
-                            struct sp_err *e);
+int sp_store_release_delete(struct sp_db *db, int64_t id, struct sp_release *old, struct sp_err *e);
 
 /*
  * Remove a deleted release's files: data_dir/releases/<name>/ (recursively, never following
@@ -154,8 +154,7 @@ struct sp_release_draft {
  * SP_OK (*release_id set; *group_created says whether the group is new), SP_INVALID (rule_id
  * does not exist; e names "rule_id"), SP_AGAIN, SP_ERR.
  */
-int sp_store_release_create_draft(struct sp_db *db, const struct sp_release_draft *d,
-                                  int64_t now, int64_t *release_id, bool *group_created,
-                                  struct sp_err *e);
+int sp_store_release_create_draft(struct sp_db *db, const struct sp_release_draft *d, int64_t now,
+                                  int64_t *release_id, bool *group_created, struct sp_err *e);
 
 #endif

@@ -1,5 +1,6 @@
 /* rules.c — scene rule rows. The table is small (hundreds of rows): the list uses one static
- * statement with optional filters rather than per-combination SQL. */
+ * statement with optional filters rather than per-combination SQL, and case-insensitive
+ * matches use lower() (portable to MariaDB, which has no NOCASE collation). */
 #include "store/rules.h"
 
 #include <string.h>
@@ -64,8 +65,10 @@ static char *col_dup(struct sp_stmt *st, int col)
     return s ? sp_strdup(s) : NULL;
 }
 
-#define RULE_COLS_NO_CONTENT "id, name, scene, section, year, NULL, builtin, user_id, created_at, updated_at"
-#define RULE_COLS "id, name, scene, section, year, content, builtin, user_id, created_at, updated_at"
+#define RULE_COLS_NO_CONTENT                                                                       \
+    "id, name, scene, section, year, NULL, builtin, user_id, created_at, updated_at"
+#define RULE_COLS                                                                                  \
+    "id, name, scene, section, year, content, builtin, user_id, created_at, updated_at"
 
 static void read_rule(struct sp_stmt *st, struct sp_rule *r)
 {
@@ -89,11 +92,11 @@ static void read_rule(struct sp_stmt *st, struct sp_rule *r)
 
 /* The same filters for the page and the count; placeholders bound by bind_filters(). The LIKE
  * escape character is '!' (a backslash would need escaping differently in MariaDB). */
-#define RULE_WHERE                                                                             \
-    " WHERE (? IS NULL OR scene = ? COLLATE NOCASE)"                                           \
-    " AND (? IS NULL OR section = ? COLLATE NOCASE)"                                           \
-    " AND (? IS NULL OR year = ?)"                                                             \
-    " AND (? IS NULL OR name LIKE ? ESCAPE '!' OR scene LIKE ? ESCAPE '!'"                     \
+#define RULE_WHERE                                                                                 \
+    " WHERE (? IS NULL OR lower(scene) = lower(?))"                                                \
+    " AND (? IS NULL OR lower(section) = lower(?))"                                                \
+    " AND (? IS NULL OR year = ?)"                                                                 \
+    " AND (? IS NULL OR name LIKE ? ESCAPE '!' OR scene LIKE ? ESCAPE '!'"                         \
     " OR section LIKE ? ESCAPE '!')"
 
 static int bind_filters(struct sp_stmt *st, const struct sp_rule_query *q, const char *like)
@@ -136,11 +139,10 @@ int sp_store_rule_list(struct sp_db *db, const struct sp_rule_query *q, struct s
     int64_t offset = q->per_page > 0 && q->page > 1 ? (q->page - 1) * q->per_page : 0;
     int rc = SP_OK;
     struct sp_stmt *st =
-        q->with_content
-            ? sp_db_prepare(db, "SELECT " RULE_COLS " FROM rules" RULE_WHERE
-                                " ORDER BY year DESC, id DESC LIMIT ? OFFSET ?")
-            : sp_db_prepare(db, "SELECT " RULE_COLS_NO_CONTENT " FROM rules" RULE_WHERE
-                                " ORDER BY year DESC, id DESC LIMIT ? OFFSET ?");
+        q->with_content ? sp_db_prepare(db, "SELECT " RULE_COLS " FROM rules" RULE_WHERE
+                                            " ORDER BY year DESC, id DESC LIMIT ? OFFSET ?")
+                        : sp_db_prepare(db, "SELECT " RULE_COLS_NO_CONTENT " FROM rules" RULE_WHERE
+                                            " ORDER BY year DESC, id DESC LIMIT ? OFFSET ?");
     if (!st) {
         rc = SP_ERR;
         goto out;
@@ -249,9 +251,8 @@ int sp_store_rule_exists(struct sp_db *db, int64_t id)
 
 int sp_store_rule_default(struct sp_db *db, const char *section, int64_t *id)
 {
-    struct sp_stmt *st =
-        sp_db_prepare(db, "SELECT id FROM rules WHERE section = ? COLLATE NOCASE"
-                          " ORDER BY year DESC, id DESC LIMIT 1");
+    struct sp_stmt *st = sp_db_prepare(db, "SELECT id FROM rules WHERE lower(section) = lower(?)"
+                                           " ORDER BY year DESC, id DESC LIMIT 1");
     if (!st)
         return SP_ERR;
     sp_stmt_bind_text(st, 1, section);
@@ -300,8 +301,7 @@ int sp_store_rule_create(struct sp_db *db, const struct sp_rule_input *in, int64
     return SP_OK;
 }
 
-int sp_store_rule_update(struct sp_db *db, int64_t id, const struct sp_rule_input *in,
-                         int64_t now)
+int sp_store_rule_update(struct sp_db *db, int64_t id, const struct sp_rule_input *in, int64_t now)
 {
     int ex = sp_store_rule_exists(db, id);
     if (ex <= 0)

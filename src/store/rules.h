@@ -17,8 +17,8 @@ struct sp_rule {
     char *name;
     char *scene;
     char *section;
-    int64_t year;    /* 0 = none */
-    char *content;   /* NULL when listed without content */
+    int64_t year;  /* 0 = none */
+    char *content; /* NULL when listed without content */
     bool builtin;
     int64_t user_id; /* 0 = none */
     int64_t created_at;
@@ -83,8 +83,7 @@ int sp_store_rule_create(struct sp_db *db, const struct sp_rule_input *in, int64
 
 /* Update the given fields; a new content clears the stored parsed spec (it no longer
  * matches). SP_OK, SP_NOTFOUND, SP_AGAIN, SP_ERR. */
-int sp_store_rule_update(struct sp_db *db, int64_t id, const struct sp_rule_input *in,
-                         int64_t now);
+int sp_store_rule_update(struct sp_db *db, int64_t id, const struct sp_rule_input *in, int64_t now);
 
 /* Delete a rule (releases using it keep rule_id NULL). SP_OK, SP_NOTFOUND, SP_CONFLICT (the
  * built-in rule; e says so), SP_AGAIN, SP_ERR. */

@@ -315,8 +315,10 @@ static void make_title(uint64_t serial, char *dotted, size_t dcap, char *spaced,
             *s = ' '; /* "Lunar" reads as two words */
 }
 
-static void generate(struct rng *r, uint64_t serial, int ngroups, const char *const *group_names,
-                     int64_t now, struct gen *g)
+/* Release `idx` of `count` in this run: created_at grows with idx (as ids do in real use),
+ * spread from 2015-01-01 to now with a little jitter. */
+static void generate(struct rng *r, uint64_t serial, int64_t idx, int64_t count, int ngroups,
+                     const char *const *group_names, int64_t now, struct gen *g)
 {
     char tdot[128], tsp[128];
     make_title(serial, tdot, sizeof tdot, tsp, sizeof tsp);
@@ -328,10 +330,14 @@ static void generate(struct rng *r, uint64_t serial, int ngroups, const char *co
     const struct person *au = &authors[rnd_below(r, (int)SP_ARRAY_LEN(authors))];
     const struct person *pu = &publishers[rnd_below(r, (int)SP_ARRAY_LEN(publishers))];
 
-    /* created between 2015-01-01 and now, published up to 3 years earlier */
+    /* created between 2015-01-01 and now in id order, published up to 3 years earlier */
     int64_t t0 = 1420070400;
     int64_t span = now > t0 ? now - t0 : 1;
-    g->created_at = t0 + (int64_t)(rnd(r) % (uint64_t)span);
+    double pos =
+        ((double)idx + (double)(rnd(r) % 1000) / 1000.0) / (double)(count > 0 ? count : 1);
+    g->created_at = t0 + (int64_t)(pos * (double)span);
+    if (g->created_at > now)
+        g->created_at = now;
     g->updated_at = g->created_at + rnd_below(r, 86400 * 3);
     if (g->updated_at > now)
         g->updated_at = now;
@@ -834,12 +840,14 @@ int sp_store_seed(struct sp_db *db, const struct sp_seed_opts *o, struct sp_seed
     for (int64_t i = 0; i < o->releases; i++) {
         struct gen g;
         uint64_t serial = (uint64_t)(base_id + i);
-        generate(&r, serial, ngroups, (const char *const *)group_names, now, &g);
+        generate(&r, serial, i, o->releases, ngroups, (const char *const *)group_names, now,
+                     &g);
         rc = insert_release(db, &g, res->user_id, group_ids[g.group], rule_id);
         for (int attempt = 1; rc == SP_CONFLICT && attempt < 8; attempt++) {
             /* a name taken by someone else's release: move to another title */
             serial += (uint64_t)attempt * 7919 * TITLE_SPACE;
-            generate(&r, serial, ngroups, (const char *const *)group_names, now, &g);
+            generate(&r, serial, i, o->releases, ngroups, (const char *const *)group_names, now,
+                     &g);
             rc = insert_release(db, &g, res->user_id, group_ids[g.group], rule_id);
         }
         if (rc != SP_OK) {

@@ -88,3 +88,37 @@ def pytest_sessionfinish(session, exitstatus):
         sys.stderr.write("\nDocumented operations no test exercised:\n  " +
                          "\n  ".join(missing) + "\n")
         session.exitstatus = 1
+
+
+# --- accounts made through the API (tests of the admin area) ----------------------------------
+
+@pytest.fixture(scope="session")
+def role_ids(api, tokens):
+    """Role name -> id (the seeded roles; GET /api/roles as admin)."""
+    body = api.get("/api/roles", token=tokens[ADMIN_USER], params={"per_page": 100},
+                   expect=200).body
+    return {r["name"]: r["id"] for r in body["roles"]}
+
+
+@pytest.fixture(scope="session")
+def new_user(api, tokens, role_ids):
+    """Factory: new_user(*roles, login=True, **fields) creates a user through POST /api/users
+    (roles by name, default viewer) and logs it in. Returns a dict with id, username,
+    password, token, refresh (token/refresh None when login=False) and the AdminUser body."""
+    counter = iter(range(1, 1_000_000))
+
+    def make(*roles, login=True, prefix="u", **fields):
+        n = next(counter)
+        username = fields.pop("username", f"{prefix}{n:04d}_{os.getpid() % 1000}")
+        password = fields.pop("password", f"Pass-{username}-0123")
+        ids = [role_ids[r] for r in (roles or ("viewer",))]
+        body = {"username": username, "password": password, "role_ids": ids, **fields}
+        user = api.post("/api/users", token=tokens[ADMIN_USER], json=body, expect=201).body
+        out = {"id": user["id"], "username": username, "password": password, "user": user,
+               "token": None, "refresh": None}
+        if login:
+            lb = api.login(username, password).body
+            out["token"], out["refresh"] = lb["access_token"], lb["refresh_token"]
+        return out
+
+    return make

@@ -270,8 +270,7 @@ static void test_draft_defaults_and_rule_checks(void **state)
     d.rule_id = 999999;
     d.group = "NeverMade";
     int64_t none = 0;
-    assert_int_equal(sp_store_release_create_draft(f->db, &d, T0, &none, &created, &e),
-                     SP_INVALID);
+    assert_int_equal(sp_store_release_create_draft(f->db, &d, T0, &none, &created, &e), SP_INVALID);
     assert_string_equal(e.field, "rule_id");
     struct sp_group_list gl;
     assert_int_equal(sp_store_group_list(f->db, "NeverMade", 1, 20, &gl), SP_OK);
@@ -413,8 +412,8 @@ static void test_filters_and_totals(void **state)
     assert_int_equal(total, 6);
 
     /* counted totals with a user filter and a full page */
-    q = (struct sp_release_query){.page = 1, .per_page = 1, .desc = true, .user_id = f->alice,
-                                  .status = "draft"};
+    q = (struct sp_release_query){
+        .page = 1, .per_page = 1, .desc = true, .user_id = f->alice, .status = "draft"};
     n = list_ids(f, &q, got, 20, &total);
     assert_int_equal(n, 1);
     assert_int_equal(got[0], r[4]);
@@ -431,7 +430,9 @@ static void test_search_accents_prefix_and_hostile_input(void **state)
     int64_t a = draft(f, f->alice, "Lecteurs", "EBOOK", T0 + 1);
     int64_t b = draft(f, f->alice, "Other", "EBOOK", T0 + 2);
     int64_t c = draft(f, f->bob, "Other", "EBOOK", T0 + 3);
-    set_meta(f, a, "{\"title\":\"Germinal\",\"author\":\"\xc3\x89mile Zola\",\"isbn\":\"978-2-07-041239-7\"}");
+    set_meta(
+        f, a,
+        "{\"title\":\"Germinal\",\"author\":\"\xc3\x89mile Zola\",\"isbn\":\"978-2-07-041239-7\"}");
     set_meta(f, b, "{\"title\":\"Les Mis\xc3\xa9rables\",\"author\":\"Victor Hugo\"}");
     set_meta(f, c, "{\"title\":\"Nana\",\"author\":\"Emile Zola\",\"publisher\":\"Charpentier\"}");
     set_name_size(f, b, "Victor.Hugo-Les.Miserables-Other", 1);
@@ -490,9 +491,9 @@ static void test_search_accents_prefix_and_hostile_input(void **state)
 
     /* FTS syntax in user text never errors */
     static const char *const hostile[] = {
-        "\"",        "\"\"",      "AND",          "OR NOT",     "NEAR(zola",    "title:zola",
-        "*",         "zola*",     "^zola",        "(zola",      "zola)",        "-zola",
-        "'; DROP",   "{a b}",     "a + b",        "\xe2\x80\x94", "zola \"",    "col:*",
+        "\"",      "\"\"",  "AND",   "OR NOT",       "NEAR(zola", "title:zola",
+        "*",       "zola*", "^zola", "(zola",        "zola)",     "-zola",
+        "'; DROP", "{a b}", "a + b", "\xe2\x80\x94", "zola \"",   "col:*",
     };
     for (size_t i = 0; i < SP_ARRAY_LEN(hostile); i++) {
         q.search = hostile[i];

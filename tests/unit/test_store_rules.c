@@ -78,8 +78,12 @@ static int teardown(void **state)
 static int64_t add(struct fixture *f, const char *name, const char *scene, const char *section,
                    int64_t year)
 {
-    struct sp_rule_input in = {.name = name, .content = "rule text", .scene = scene,
-                               .section = section, .set_year = year > 0, .year = year};
+    struct sp_rule_input in = {.name = name,
+                               .content = "rule text",
+                               .scene = scene,
+                               .section = section,
+                               .set_year = year > 0,
+                               .year = year};
     int64_t id = 0;
     assert_int_equal(sp_store_rule_create(f->db, &in, f->user, T0, &id), SP_OK);
     return id;
@@ -270,8 +274,7 @@ static void test_delete_keeps_releases(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_builtin_rule_is_there_and_protected, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_builtin_rule_is_there_and_protected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_defaults_and_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_filters_order_and_totals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_is_partial_and_new_text_drops_spec, setup,
