@@ -41,5 +41,14 @@ extern const struct sp_route sp_routes_roles[];
 extern const struct sp_route sp_routes_configs[];
 /* api/audit.c: GET /api/audit */
 extern const struct sp_route sp_routes_audit[];
+/* api/jobs.c: GET /api/jobs, GET /api/jobs/{id}, .../logs, .../status, PUT .../cancel */
+extern const struct sp_route sp_routes_jobs[];
+/* api/wizard_steps.c: wizard steps 4-9 (/api/wizard/{id}/...) */
+extern const struct sp_route sp_routes_wizard_steps[];
+/* api/release_actions.c: release files, NFO, actions (/api/releases/{id}/...) */
+extern const struct sp_route sp_routes_release_actions[];
+/* "METHOD pattern" of the routes whose multipart bodies are streamed to disk (http/upload.c);
+ * NULL-terminated (api/wizard_steps.c). */
+extern const char *const sp_api_upload_routes[];
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "auth/permissions.h"
+#include "domain/package.h"
 #include "cache/cache.h"
 #include "store/db.h"
 #include "store/releases.h"
@@ -478,4 +479,50 @@ int sp_api_release_metadata_check(json_t *patch, const json_t *current, const ch
         }
     }
     return SP_OK;
+}
+
+/* ---- release config ---- */
+
+int sp_api_release_config_check(json_t *config, struct sp_err *e)
+{
+    int b;
+    int64_t iv;
+    const char *s;
+    if (!json_is_object(config)) {
+        sp_err_set(e, "config", "config must be an object");
+        return SP_INVALID;
+    }
+    json_t *zs = json_object_get(config, "zip_size");
+    if (zs && !json_is_null(zs)) {
+        int64_t bytes = 0;
+        bool ok = false;
+        if (json_is_integer(zs))
+            ok = sp_zip_size_valid(json_integer_value(zs));
+        else if (json_is_string(zs))
+            ok = sp_zip_size_parse(json_string_value(zs), &bytes, NULL) == SP_OK;
+        if (!ok) {
+            sp_zip_size_parse(NULL, NULL, e); /* the message listing the allowed sizes */
+            prefix_err(e, "config");
+            return SP_INVALID;
+        }
+        if (bytes)
+            json_object_set_new(config, "zip_size", json_integer(bytes));
+    }
+    if (sp_json_bool(config, "create_sfv", SP_NULLABLE, &b, e) == SP_INVALID ||
+        sp_json_bool(config, "include_extras", SP_NULLABLE, &b, e) == SP_INVALID ||
+        sp_json_string(config, "template", SP_NULLABLE, 1, 65536, &s, e) == SP_INVALID)
+        goto bad;
+    json_t *tid = json_object_get(config, "template_id");
+    if (tid && json_is_integer(tid)) {
+        if (sp_json_int(config, "template_id", SP_REQUIRED, 1, INT64_MAX, &iv, e) != SP_OK)
+            goto bad;
+    } else if (tid && !json_is_null(tid) &&
+               sp_json_string(config, "template_id", SP_REQUIRED, 1, 64, &s, e) != SP_OK) {
+        sp_err_set(e, "template_id", "template_id must be a template id or name");
+        goto bad;
+    }
+    return SP_OK;
+bad:
+    prefix_err(e, "config");
+    return SP_INVALID;
 }

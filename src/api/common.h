@@ -111,4 +111,13 @@ json_t *sp_api_rule_json(const struct sp_rule *r);
 int sp_api_release_metadata_check(json_t *patch, const json_t *current, const char *prefix,
                                   struct sp_err *e);
 
+/*
+ * Validate a release `config` object (packaging options) in place: zip_size (an allowed volume
+ * size in bytes, or a string such as "50MB", stored as bytes), create_sfv and include_extras
+ * (booleans), template_id (a positive integer or a template name), template (text up to
+ * 64 KiB). Other keys are kept as they are. Errors name "config.<key>".
+ * Returns SP_OK or SP_INVALID with e filled.
+ */
+int sp_api_release_config_check(json_t *config, struct sp_err *e);
+
 #endif

@@ -298,8 +298,8 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
         return SP_OK;
     }
     bool secret = in.has_secret ? in.secret : cur.secret;
-    /* the mask sent back for a secret that stays secret means "unchanged" */
-    if (cur.secret && secret && in.value && !strcmp(in.value, SP_SECRET_MASK))
+    /* the mask sent back for a secret means "no new value" */
+    if (cur.secret && in.value && !strcmp(in.value, SP_SECRET_MASK))
         in.value = NULL;
     if (cur.secret && !secret && !in.value) {
         sp_config_entry_free(&cur);

@@ -142,8 +142,9 @@ static int h_get(struct sp_request *req, struct sp_response *resp)
 
 /*
  * PUT /api/releases/{id} {release_metadata?, config?, status?, rule_id?} → 200 Release.
- * release_metadata is merged field by field (null removes a field); config replaces the
- * stored options; status moves only along draft→queued→processing→completed|failed (409).
+ * release_metadata is merged field by field (null removes a field); config (validated, see
+ * sp_api_release_config_check) replaces the stored options; status moves only along
+ * draft→queued→processing→completed|failed (409).
  */
 static int h_update(struct sp_request *req, struct sp_response *resp)
 {
@@ -181,7 +182,11 @@ static int h_update(struct sp_request *req, struct sp_response *resp)
             goto invalid;
         p.metadata = meta_patch;
     }
-    p.config = config;
+    if (config) {
+        if (sp_api_release_config_check(config, &e) != SP_OK)
+            goto invalid;
+        p.config = config;
+    }
 
     rc = sp_store_release_update(db, r.id, &p, sp_time_now(), &updated, &e);
     if (rc != SP_OK) {

@@ -180,6 +180,13 @@ static bool grantable(const struct sp_request *r, uint64_t bits)
     return r->principal.is_admin || !(sp_perms_expand(bits) & ~r->principal.perms);
 }
 
+/* The role object, always with permission_ids (an empty list too). */
+static json_t *role_json(const struct sp_role *role, const int64_t *ids, int n)
+{
+    static const int64_t none[1];
+    return sp_role_json(role, ids ? ids : none, ids ? n : 0);
+}
+
 /* Reload the role and answer `status` with it. */
 static void answer_role(struct sp_response *resp, struct sp_db *db, int64_t id, int status)
 {
@@ -194,7 +201,7 @@ static void answer_role(struct sp_response *resp, struct sp_db *db, int64_t id, 
     else if (rc != SP_OK)
         store_failure(resp, rc, NULL, "could not load the role");
     else
-        sp_resp_json(resp, status, sp_role_json(&role, ids, n));
+        sp_resp_json(resp, status, role_json(&role, ids, n));
     sp_free(ids);
 }
 
@@ -221,7 +228,7 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
         int nids = 0;
         rc = sp_store_role_permission_ids(db, roles[i].id, &ids, &nids);
         if (rc == SP_OK)
-            json_array_append_new(arr, sp_role_json(&roles[i], ids, nids));
+            json_array_append_new(arr, role_json(&roles[i], ids, nids));
         sp_free(ids);
     }
     sp_free(roles);

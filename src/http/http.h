@@ -141,6 +141,26 @@ int sp_req_abandoned(struct sp_request *r);
  * A failed insert is logged, never fails the request. */
 void sp_req_audit(struct sp_request *r, const struct sp_response *resp);
 
+/* --- streamed uploads (http/upload.c) ---
+ * A route listed in sp_api_upload_routes receives a multipart/form-data body streamed to a
+ * temporary file under <data>/uploads (constant memory, SP_MAX_UPLOAD_BYTES enforced while the
+ * bytes arrive, the caller authenticated before the first byte is stored) instead of the 1 MiB
+ * JSON buffer. Its handler finds the file part named "file" with sp_req_upload(). */
+struct sp_upload {
+    int rc;               /* SP_OK: the "file" part was received; SP_INVALID: see message */
+    char message[200];    /* why the form was refused (no "file" part, malformed body, ...) */
+    const char *path;     /* the temporary file holding the part's bytes */
+    char filename[512];   /* the file name the client sent (may be "", any bytes) */
+    char content_type[128];
+    int64_t size;         /* bytes of the file part */
+};
+/* The streamed upload of this request, or NULL when the body was not streamed (not an upload
+ * route, or not multipart/form-data). */
+const struct sp_upload *sp_req_upload(struct sp_request *r);
+/* Move the uploaded file to `dest` (same file system, replacing it); it is then no longer
+ * removed when the request ends. SP_OK or SP_ERR (e says why). */
+int sp_req_upload_keep(struct sp_request *r, const char *dest, struct sp_err *e);
+
 /* --- response helpers (http/response.c) --- */
 void sp_resp_json(struct sp_response *r, int status, json_t *body /* reference stolen */);
 void sp_resp_take(struct sp_response *r, int status, const char *ctype, char *data, size_t len);

@@ -35,6 +35,7 @@
 #include "http/middleware.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/upload.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -454,6 +455,12 @@ static enum MHD_Result on_first_call(struct conn_state *st, struct MHD_Connectio
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
     sp_mw_begin(&st->req, ci ? ci->client_addr : NULL);
+    /* an upload route streams its multipart body to disk (upload.c): its own size limit */
+    int up = sp_upload_begin(
+        &st->req, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE),
+        &st->resp);
+    if (up != 0)
+        return up < 0 ? queue(st, &st->resp, 1) : MHD_YES;
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
@@ -511,6 +518,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         *upload_data_size = 0;
         if (st->queued)
             return MHD_YES;
+        if (st->priv.upload) {
+            watch_set(conn, sp_time_mono_ns() + srv.body_ns); /* a long upload keeps going */
+            return sp_upload_feed(&st->req, upload_data, n, &st->resp) == 0
+                       ? MHD_YES
+                       : queue(st, &st->resp, 1);
+        }
         if (!st->too_large && st->body_len + n > srv.max_body) {
             /* no Content-Length (chunked) and past the limit: stop storing */
             st->too_large = 1;
@@ -531,7 +544,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     if (st->too_large)
         return answer_too_large(st);
 
-    if (st->has_content_length ? st->content_length > 0 : st->body_len > 0)
+    if (st->priv.upload)
+        sp_upload_end(&st->req);
+    if (st->priv.upload || (st->has_content_length ? st->content_length > 0 : st->body_len > 0))
         watch_set(conn, 0);
     if (st->body) {
         st->body[st->body_len] = '\0';

@@ -42,6 +42,7 @@ enum sp_body_kind {
 };
 
 struct sp_req_block;
+struct sp_upload_state;
 
 struct sp_req_cleanup {
     void (*fn)(void *);
@@ -58,6 +59,7 @@ struct sp_req_priv {
     int body_kind;
     char body_error[200];
     int suspended; /* set by sp_req_suspend (I/O thread only) */
+    struct sp_upload_state *upload; /* a streamed upload (upload.c), or NULL */
 };
 
 /* Start using `buf` (n bytes, e.g. inside the per-request state) as the arena's first block. */

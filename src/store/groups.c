@@ -123,6 +123,8 @@ static int list_page(struct sp_db *db, const char *like, int64_t page, int64_t p
         per_page = 20;
     if (page < 1)
         page = 1;
+    if (page > INT64_MAX / 2 / per_page)
+        page = INT64_MAX / 2 / per_page; /* far past any table: an empty page, no overflow */
     int64_t offset = (page - 1) * per_page;
     /* The per-group count reads only the (group_id, created_at, id) index. */
     struct sp_stmt *st =

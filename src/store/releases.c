@@ -369,6 +369,8 @@ int sp_store_release_list(struct sp_db *db, const struct sp_release_query *q,
     int sort = (q->sort >= 0 && q->sort < SP_RSORT_COUNT) ? q->sort : SP_RSORT_CREATED;
     int64_t per_page = q->per_page > 0 ? q->per_page : 20;
     int64_t page = q->page > 0 ? q->page : 1;
+    if (page > INT64_MAX / 2 / per_page)
+        page = INT64_MAX / 2 / per_page; /* far past any table: an empty page, no overflow */
     int64_t offset = (page - 1) * per_page;
 
     struct sp_stmt *st =

@@ -136,7 +136,10 @@ int sp_store_rule_list(struct sp_db *db, const struct sp_rule_query *q, struct s
     memset(out, 0, sizeof *out);
     char *like = (q->search && *q->search) ? like_pattern(q->search) : NULL;
     int64_t per_page = q->per_page > 0 ? q->per_page : 1000000;
-    int64_t offset = q->per_page > 0 && q->page > 1 ? (q->page - 1) * q->per_page : 0;
+    int64_t page = q->page > 1 ? q->page : 1;
+    if (q->per_page > 0 && page > INT64_MAX / 2 / q->per_page)
+        page = INT64_MAX / 2 / q->per_page; /* far past any table: an empty page */
+    int64_t offset = q->per_page > 0 ? (page - 1) * q->per_page : 0;
     int rc = SP_OK;
     struct sp_stmt *st =
         q->with_content ? sp_db_prepare(db, "SELECT " RULE_COLS " FROM rules" RULE_WHERE
