@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cache/cache.h"
+#include "jobs/runner.h"
 #include "store/bootstrap.h"
 #include "store/db.h"
 #include "store/migrate.h"
@@ -218,6 +219,7 @@ int sp_app_init(struct sp_app *app, struct sp_err *e)
     }
     app->kdf_pool = NULL;
     app->cache = NULL;
+    app->jobs = NULL;
     atomic_store(&app->draining, 0);
     if (sp_app_init_store(&app->cfg, false, e) != SP_OK)
         return SP_ERR;
@@ -229,6 +231,10 @@ int sp_app_init(struct sp_app *app, struct sp_err *e)
     app->kdf_pool = sp_pool_new("kdf", kdf_threads, kdf_queue);
     app->cache = sp_cache_new(CACHE_BYTES);
     app->started_at = sp_time_now();
+    if (sp_jobs_start(app, e) != SP_OK) {
+        sp_app_shutdown(app);
+        return SP_ERR;
+    }
     return SP_OK;
 fail:
     sp_db_global_shutdown();
@@ -239,6 +245,7 @@ fail:
 
 void sp_app_shutdown(struct sp_app *app)
 {
+    sp_jobs_stop(app); /* before the pools and the database it uses */
     if (app->kdf_pool) {
         sp_pool_free(app->kdf_pool);
         app->kdf_pool = NULL;

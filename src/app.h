@@ -15,11 +15,13 @@
 
 struct sp_pool;
 struct sp_cache;
+struct sp_jobs;
 
 struct sp_app {
     struct sp_config cfg;
     struct sp_pool *kdf_pool;   /* password hashing */
     struct sp_cache *cache;     /* response cache + generation counters */
+    struct sp_jobs *jobs;       /* the job runner (jobs/runner.h); NULL when not started */
     unsigned char jwt_key[32];
     unsigned char secret_key[32];
     int64_t started_at;

@@ -64,8 +64,7 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
         sp_api_query_int(r, resp, "user_id", 1, INT64_MAX, &f.user_id) == SP_INVALID ||
         sp_api_query_text(r, resp, "username", 64, &f.username) == SP_INVALID ||
         sp_api_query_text(r, resp, "action", SP_AUDIT_ACTION_MAX, &f.action) == SP_INVALID ||
-        sp_api_query_text(r, resp, "resource", SP_AUDIT_RESOURCE_MAX, &f.resource) ==
-            SP_INVALID ||
+        sp_api_query_text(r, resp, "resource", SP_AUDIT_RESOURCE_MAX, &f.resource) == SP_INVALID ||
         sp_api_query_int(r, resp, "resource_id", 1, INT64_MAX, &f.resource_id) == SP_INVALID ||
         query_time(r, resp, "since", false, &f.since) == SP_INVALID ||
         query_time(r, resp, "until", true, &f.until) == SP_INVALID)
@@ -86,7 +85,8 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
     if (rc != SP_OK) {
         struct sp_err e;
         sp_err_set(&e, "",
-                   rc == SP_AGAIN ? "the database is busy, try again" : "could not read the audit log");
+                   rc == SP_AGAIN ? "the database is busy, try again"
+                                  : "could not read the audit log");
         sp_resp_rc(resp, rc == SP_AGAIN ? SP_AGAIN : SP_ERR, &e);
         return SP_OK;
     }

@@ -84,8 +84,8 @@ static json_t *entry_json(const struct sp_config_entry *c)
     json_t *j = json_object();
     json_object_set_new(j, "id", json_integer(c->id));
     json_object_set_new(j, "key", json_string(c->key));
-    json_object_set_new(j, "value", json_string(c->secret ? SP_SECRET_MASK
-                                                          : (c->value ? c->value : "")));
+    json_object_set_new(j, "value",
+                        json_string(c->secret ? SP_SECRET_MASK : (c->value ? c->value : "")));
     json_object_set_new(j, "secret", json_boolean(c->secret));
     json_object_set_new(j, "category", json_string(c->category));
     json_object_set_new(j, "description", json_string(c->description));
@@ -112,10 +112,11 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
         return SP_INVALID;
     const char *k;
     json_t *v;
-    json_object_foreach(r->json, k, v) {
-        static const char *const known[] = {"key",         "value", "secret",     "category",
-                                            "description", "id",    "created_at", "updated_at",
-                                            NULL};
+    json_object_foreach(r->json, k, v)
+    {
+        static const char *const known[] = {"key",        "value",       "secret",
+                                            "category",   "description", "id",
+                                            "created_at", "updated_at",  NULL};
         bool ok = false;
         for (const char *const *p = known; *p && !ok; p++)
             ok = !strcmp(*p, k);
@@ -180,8 +181,7 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
     int64_t page, per_page;
     const char *category = NULL, *search = NULL;
     if (sp_api_page(r, resp, &page, &per_page) != SP_OK ||
-        sp_api_query_text(r, resp, "category", SP_CONFIG_CATEGORY_MAX, &category) ==
-            SP_INVALID ||
+        sp_api_query_text(r, resp, "category", SP_CONFIG_CATEGORY_MAX, &category) == SP_INVALID ||
         sp_api_query_text(r, resp, "search", SP_CONFIG_KEY_MAX, &search) == SP_INVALID)
         return SP_OK;
     struct sp_db *db = sp_api_db(r, resp);

@@ -2,8 +2,9 @@
  * dashboard.c — GET /api/dashboard/stats.
  *
  * The global figures (from the trigger-kept counter tables) are serialised once per
- * generation of releases and jobs and cached as bytes; each request then appends only the
- * caller's own figures, which are never cached under a shared key.
+ * generation of releases and jobs and cached as bytes; the caller's own figures are appended
+ * and the whole body is cached under a key naming the caller (and both generations), so a
+ * repeated request costs no query and no serialisation. Per-user bodies are never shared.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,13 +57,20 @@ static char *global_fragment(const struct sp_dash_global *g, size_t *len)
  * releases_by_status, releases_by_type, recent_releases, user_releases, user_jobs, user}. */
 static int h_stats(struct sp_request *req, struct sp_response *resp)
 {
+    unsigned long long gen_releases = sp_api_gen(req, SP_GEN_RELEASES);
+    unsigned long long gen_jobs = sp_api_gen(req, SP_GEN_JOBS);
+    /* The whole body for this caller: the user's own figures change only with the same two
+     * generations, and the username is in the key (it is in the body). */
+    char ukey[160];
+    snprintf(ukey, sizeof ukey, "dashboard:%llu:%llu:u%lld:%.64s", gen_releases, gen_jobs,
+             (long long)req->principal.user_id, req->principal.username);
+    if (sp_api_cache_serve(req, resp, ukey))
+        return SP_OK;
+    char key[96];
+    snprintf(key, sizeof key, "dashboard:%llu:%llu", gen_releases, gen_jobs);
     struct sp_db *db = sp_api_db(req, resp);
     if (!db)
         return SP_OK;
-    char key[96];
-    snprintf(key, sizeof key, "dashboard:%llu:%llu",
-             (unsigned long long)sp_api_gen(req, SP_GEN_RELEASES),
-             (unsigned long long)sp_api_gen(req, SP_GEN_JOBS));
     struct sp_shared_bytes *global = sp_api_cache_get(req, key);
     if (!global) {
         struct sp_dash_global *g = sp_malloc(sizeof *g);
@@ -96,8 +104,10 @@ static int h_stats(struct sp_request *req, struct sp_response *resp)
     sp_buf_puts(&b, "\"username\":");
     sp_buf_json_str(&b, req->principal.username);
     sp_buf_puts(&b, "}}");
-    size_t len = b.len;
-    sp_resp_take(resp, 200, "application/json", sp_buf_steal(&b), len);
+    struct sp_shared_bytes *body = sp_api_cache_put(req, ukey, b.data, b.len);
+    sp_buf_free(&b);
+    sp_resp_shared(resp, 200, body);
+    sp_shared_unref(body);
     return SP_OK;
 }
 

@@ -100,7 +100,8 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, struct sp
         return SP_INVALID;
     const char *k;
     json_t *v;
-    json_object_foreach(r->json, k, v) {
+    json_object_foreach(r->json, k, v)
+    {
         if (strcmp(k, "name") && strcmp(k, "description") && strcmp(k, "permission_ids") &&
             !read_only_key(k)) {
             char msg[160];
@@ -137,7 +138,8 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, struct sp
         return SP_INVALID;
     }
     size_t i;
-    json_array_foreach(arr, i, v) {
+    json_array_foreach(arr, i, v)
+    {
         if (!json_is_integer(v) || json_integer_value(v) < 1) {
             sp_free(ps);
             bad_request(resp, "permission_ids",
@@ -237,9 +239,9 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
         store_failure(resp, rc, NULL, "could not list roles");
         return SP_OK;
     }
-    sp_resp_json(resp, 200,
-                 json_pack("{s:o, s:o}", "roles", arr, "pagination",
-                           sp_api_pagination(page, per_page, n)));
+    sp_resp_json(
+        resp, 200,
+        json_pack("{s:o, s:o}", "roles", arr, "pagination", sp_api_pagination(page, per_page, n)));
     return SP_OK;
 }
 
@@ -270,8 +272,7 @@ static int h_create(struct sp_request *r, struct sp_response *resp)
         return sp_api_forbidden(resp, "give a role permissions you do not hold");
     struct sp_err e = {{0}, {0}};
     int64_t id = 0;
-    int rc = sp_store_role_create(db, in->name, in->description, in->perm_ids, in->nperms, &id,
-                                  &e);
+    int rc = sp_store_role_create(db, in->name, in->description, in->perm_ids, in->nperms, &id, &e);
     if (rc != SP_OK) {
         store_failure(resp, rc, &e, "could not create the role");
         return SP_OK;
@@ -316,9 +317,9 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
     if (cur.builtin && in->name && strcmp(in->name, cur.name) != 0)
         return conflict(resp, "a built-in role cannot be renamed");
     struct sp_err e = {{0}, {0}};
-    rc = sp_store_role_update(db, id, in->name, in->description,
-                              in->has_perms ? in->perm_ids : NULL, in->has_perms ? in->nperms : -1,
-                              &e);
+    rc =
+        sp_store_role_update(db, id, in->name, in->description, in->has_perms ? in->perm_ids : NULL,
+                             in->has_perms ? in->nperms : -1, &e);
     if (rc != SP_OK) {
         store_failure(resp, rc, &e, "could not update the role");
         return SP_OK;

@@ -15,6 +15,9 @@ const struct sp_route *const sp_api_tables[] = {
     sp_routes_roles,
     sp_routes_configs,
     sp_routes_audit,
+    sp_routes_jobs,
+    sp_routes_wizard_steps,
+    sp_routes_release_actions,
     sp_routes_static,
     NULL,
 };

@@ -10,6 +10,7 @@
 #include "app.h"
 #include "auth/permissions.h"
 #include "cache/cache.h"
+#include "domain/rule_parser.h"
 #include "store/rules.h"
 #include "util/alloc.h"
 #include "util/json.h"
@@ -189,6 +190,9 @@ static int h_create(struct sp_request *req, struct sp_response *resp)
         fail(resp, rc, NULL);
         return SP_OK;
     }
+    char *spec = sp_rule_spec_text(in.content); /* the constraints the text states */
+    (void)sp_store_rule_set_spec(db, id, spec);
+    sp_free(spec);
     sp_api_bump(req, SP_GEN_RULES);
     reply_rule(resp, db, id, 201);
     return SP_OK;
@@ -224,6 +228,11 @@ static int h_update(struct sp_request *req, struct sp_response *resp)
     if (rc != SP_OK) {
         fail(resp, rc, NULL);
         return SP_OK;
+    }
+    if (in.content) { /* a new text: its constraints */
+        char *spec = sp_rule_spec_text(in.content);
+        (void)sp_store_rule_set_spec(db, id, spec);
+        sp_free(spec);
     }
     sp_api_bump(req, SP_GEN_RULES);
     reply_rule(resp, db, id, 200);

@@ -88,7 +88,7 @@ static size_t utf8_chars(const char *s)
 struct user_input {
     const char *username;
     bool has_email;
-    const char *email;      /* "" = none */
+    const char *email; /* "" = none */
     const char *password;
     const char *old_password;
     const char *note;
@@ -117,8 +117,8 @@ static int bad_request(struct sp_response *resp, const char *field, const char *
 /* Keys of the public user object a client may send back unchanged (ignored). */
 static bool read_only_key(const char *k)
 {
-    static const char *const ro[] = {"id",         "roles",         "created_at", "updated_at",
-                                     "last_login_at", "permissions", NULL};
+    static const char *const ro[] = {
+        "id", "roles", "created_at", "updated_at", "last_login_at", "permissions", NULL};
     for (const char *const *p = ro; *p; p++)
         if (!strcmp(*p, k))
             return true;
@@ -134,7 +134,8 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
         return SP_INVALID;
     const char *k;
     json_t *v;
-    json_object_foreach(r->json, k, v) {
+    json_object_foreach(r->json, k, v)
+    {
         static const char *const known[] = {"username", "email",  "password", "old_password",
                                             "note",     "active", "role_ids", NULL};
         bool ok = read_only_key(k);
@@ -152,8 +153,7 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
     if (rc == SP_INVALID)
         goto bad;
     if (in->username && !username_ok(in->username))
-        return invalid(resp, "username",
-                       "username must be 3-64 characters of A-Z a-z 0-9 _ . -");
+        return invalid(resp, "username", "username must be 3-64 characters of A-Z a-z 0-9 _ . -");
 
     json_t *ev = json_object_get(r->json, "email");
     if (ev) {
@@ -161,8 +161,8 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
         if (json_is_null(ev)) {
             in->email = "";
         } else {
-            rc = sp_json_string(r->json, "email", SP_OPTIONAL, 0, SP_EMAIL_MAX + 64, &in->email,
-                                &e);
+            rc =
+                sp_json_string(r->json, "email", SP_OPTIONAL, 0, SP_EMAIL_MAX + 64, &in->email, &e);
             if (rc == SP_INVALID)
                 goto bad;
             if (*in->email && !email_ok(in->email))
@@ -176,8 +176,8 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
         goto bad;
     if (in->password && utf8_chars(in->password) < PASSWORD_MIN_CHARS)
         return invalid(resp, "password", "password must be at least 10 characters");
-    rc = sp_json_string(r->json, "old_password", SP_OPTIONAL, 1, SP_PASSWORD_MAX,
-                        &in->old_password, &e);
+    rc = sp_json_string(r->json, "old_password", SP_OPTIONAL, 1, SP_PASSWORD_MAX, &in->old_password,
+                        &e);
     if (rc == SP_INVALID)
         goto bad;
 
@@ -199,7 +199,8 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
     if (roles) {
         in->has_roles = true;
         size_t i;
-        json_array_foreach(roles, i, v) {
+        json_array_foreach(roles, i, v)
+        {
             if (!json_is_integer(v) || json_integer_value(v) < 1)
                 return invalid(resp, "role_ids", "role_ids must be a list of role ids (integers)");
             int64_t id = json_integer_value(v);
@@ -334,8 +335,10 @@ static const char *changed_fields(struct sp_request *r, const char *verb, const 
 {
     char buf[256];
     int n = snprintf(buf, sizeof buf, "%s user %s:", verb, name);
-    const char *fields[] = {in->username ? "username" : NULL, in->has_email ? "email" : NULL,
-                            in->password ? "password" : NULL, in->note ? "note" : NULL,
+    const char *fields[] = {in->username ? "username" : NULL,
+                            in->has_email ? "email" : NULL,
+                            in->password ? "password" : NULL,
+                            in->note ? "note" : NULL,
                             in->has_active ? (in->active ? "active=true" : "active=false") : NULL,
                             in->has_roles ? "role_ids" : NULL};
     bool any = false;
@@ -368,7 +371,7 @@ struct user_task {
     struct sp_request *req;
     struct sp_response *resp;
     struct user_input in;
-    int64_t id;                 /* 0 = create */
+    int64_t id;                               /* 0 = create */
     char password_hash[SP_PASSWORD_HASH_MAX]; /* current hash, when old_password must match */
 };
 
@@ -551,7 +554,8 @@ static int h_create(struct sp_request *r, struct sp_response *resp)
     if (parse_input(r, resp, true, &t->in) != SP_OK)
         return SP_OK;
     if (t->in.old_password)
-        return bad_request(resp, "old_password", "old_password is only for changing your own password");
+        return bad_request(resp, "old_password",
+                           "old_password is only for changing your own password");
     struct sp_db *db = sp_api_db(r, resp);
     if (!db)
         return SP_OK;
@@ -594,12 +598,14 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
         return sp_api_forbidden(resp, "change anything of your own account but your password "
                                       "and note (users:write)");
     if (in->old_password && !self)
-        return bad_request(resp, "old_password", "old_password is only for changing your own password");
+        return bad_request(resp, "old_password",
+                           "old_password is only for changing your own password");
     if (self && in->password && !in->old_password)
         return bad_request(resp, "old_password",
-                       "old_password is required to change your own password");
+                           "old_password is required to change your own password");
     if (in->old_password && !in->password)
-        return bad_request(resp, "password", "password (the new one) is required with old_password");
+        return bad_request(resp, "password",
+                           "password (the new one) is required with old_password");
 
     struct sp_db *db = sp_api_db(r, resp);
     if (!db)
@@ -707,9 +713,9 @@ static int h_delete(struct sp_request *r, struct sp_response *resp)
         store_failure(resp, rc, NULL, "could not load the user");
         return SP_OK;
     }
-    sp_resp_json(resp, 200,
-                 json_pack("{s:s, s:b, s:o}", "message", msg, "deactivated", 1, "user",
-                           user_detail(u)));
+    sp_resp_json(
+        resp, 200,
+        json_pack("{s:s, s:b, s:o}", "message", msg, "deactivated", 1, "user", user_detail(u)));
     return SP_OK;
 }
 

@@ -30,15 +30,14 @@ int sp_secret_seal(const unsigned char key[SP_SECRET_KEY_BYTES], const char *pla
     size_t len = n + SP_SECRET_OVERHEAD;
     unsigned char *b = sp_malloc(len);
     randombytes_buf(b, crypto_secretbox_NONCEBYTES);
-    crypto_secretbox_easy(b + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, n, b,
-                          key);
+    crypto_secretbox_easy(b + crypto_secretbox_NONCEBYTES, (const unsigned char *)plain, n, b, key);
     *blob = b;
     *bloblen = len;
     return SP_OK;
 }
 
-int sp_secret_open(const unsigned char key[SP_SECRET_KEY_BYTES], const void *blob,
-                   size_t bloblen, char **plain, size_t *n)
+int sp_secret_open(const unsigned char key[SP_SECRET_KEY_BYTES], const void *blob, size_t bloblen,
+                   char **plain, size_t *n)
 {
     ensure_sodium();
     *plain = NULL;

@@ -25,10 +25,10 @@ int sp_secret_seal(const unsigned char key[SP_SECRET_KEY_BYTES], const char *pla
                    unsigned char **blob, size_t *bloblen);
 
 /* Open a blob sealed by sp_secret_seal under key. SP_OK: *plain is a new NUL-terminated heap
- * string of *n bytes (wipe it with sp_secret_free(plain, n) when done). SP_INVALID: too short, altered or
- * sealed under another key (nothing allocated). */
-int sp_secret_open(const unsigned char key[SP_SECRET_KEY_BYTES], const void *blob,
-                   size_t bloblen, char **plain, size_t *n);
+ * string of *n bytes (wipe it with sp_secret_free(plain, n) when done). SP_INVALID: too short,
+ * altered or sealed under another key (nothing allocated). */
+int sp_secret_open(const unsigned char key[SP_SECRET_KEY_BYTES], const void *blob, size_t bloblen,
+                   char **plain, size_t *n);
 
 /* Zero the n bytes of a plaintext from sp_secret_open and free it (NULL is fine). */
 void sp_secret_free(char *plain, size_t n);

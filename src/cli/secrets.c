@@ -94,8 +94,7 @@ static int each(void *arg, int64_t id, const char *key, const unsigned char *blo
     char *plain = NULL;
     size_t n = 0;
     if (sp_secret_open(w->old_key, blob, len, &plain, &n) != SP_OK) {
-        fprintf(stderr, "  %s (id %lld): does not open with the current key\n", key,
-                (long long)id);
+        fprintf(stderr, "  %s (id %lld): does not open with the current key\n", key, (long long)id);
         w->bad++;
         return w->new_key ? SP_INVALID : SP_OK;
     }
@@ -116,8 +115,7 @@ static int each(void *arg, int64_t id, const char *key, const unsigned char *blo
     return rc;
 }
 
-static int count_one(void *arg, int64_t id, const char *key, const unsigned char *blob,
-                     size_t len)
+static int count_one(void *arg, int64_t id, const char *key, const unsigned char *blob, size_t len)
 {
     (void)id;
     (void)key;
@@ -156,8 +154,7 @@ static int write_key_file(const char *path, const unsigned char key[SP_SECRET_KE
                     "database uses now: move it over secret.key.\n",
                     path, path);
         else
-            fprintf(stderr, "scenepacker secrets: cannot create %s: %s\n", path,
-                    strerror(errno));
+            fprintf(stderr, "scenepacker secrets: cannot create %s: %s\n", path, strerror(errno));
         return -1;
     }
     ssize_t w = write(fd, key, SP_SECRET_KEY_BYTES);
@@ -240,8 +237,8 @@ static int cmd_rotate(struct sp_db *db, const struct sp_config *cfg,
             goto out;
         }
         sync_dir_of(key_path);
-        printf("re-encrypted %d secret value%s; the new key is in %s\n", w.ok,
-               w.ok == 1 ? "" : "s", key_path);
+        printf("re-encrypted %d secret value%s; the new key is in %s\n", w.ok, w.ok == 1 ? "" : "s",
+               key_path);
     } else {
         printf("re-encrypted %d secret value%s; now set SP_SECRET_KEY to the new key on every "
                "instance before starting it\n",
@@ -302,12 +299,14 @@ int sp_cli_secrets(int argc, char **argv)
         if (sp_store_config_each_secret(db, count_one, &n) != SP_OK) {
             fprintf(stderr, "scenepacker secrets: database error: %s\n", sp_db_errmsg(db));
         } else if (n) {
-            fprintf(stderr, "scenepacker secrets: no key file %s, yet %d secret value%s stored: "
-                            "they cannot be opened without the key they were sealed with\n",
+            fprintf(stderr,
+                    "scenepacker secrets: no key file %s, yet %d secret value%s stored: "
+                    "they cannot be opened without the key they were sealed with\n",
                     path, n, n == 1 ? " is" : "s are");
         } else {
             printf("no key file %s and no secret value stored: nothing to do (the server "
-                   "creates the key at its first start)\n", path);
+                   "creates the key at its first start)\n",
+                   path);
             rc = 0;
         }
     } else if (krc == SP_OK) {

@@ -1,8 +1,10 @@
 /*
- * middleware.c — request id → metrics → (CORS preflight) → route → auth → permission → body
- * check → handler → access log → metrics. Each step answers an error or passes on.
+ * middleware.c — request id → metrics → (CORS preflight) → route → auth → permission → per-user
+ * budget (ratelimit.c) → body check → handler → audit row (successful writes) → access log →
+ * metrics. Each step answers an error or passes on.
  *
- * Nothing here takes a lock or allocates on the heap: ids come from a per-thread counter, the
+ * Apart from the audit row of a write (one cached INSERT), nothing here takes a lock or
+ * allocates on the heap: ids come from a per-thread counter, the budget is lock-free, the
  * access-log line is built in a stack buffer and written with one write().
  */
 #include <arpa/inet.h>
@@ -19,6 +21,7 @@
 #include "auth/permissions.h"
 #include "config.h"
 #include "http/middleware.h"
+#include "http/ratelimit.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "obs/metrics.h"
@@ -39,8 +42,6 @@ struct cidr {
 
 static struct cidr proxies[MAX_PROXIES];
 static int nproxies;
-
-static void rl_init(int per_min);
 
 static int parse_cidr(const char *s, size_t n, struct cidr *c)
 {
@@ -76,7 +77,7 @@ static int parse_cidr(const char *s, size_t n, struct cidr *c)
 
 int sp_mw_init(const struct sp_config *cfg, struct sp_err *e)
 {
-    rl_init(cfg->rate_limit_per_min);
+    sp_ratelimit_init(cfg->rate_limit_per_min);
     nproxies = 0;
     const char *p = cfg->trusted_proxies;
     while (*p) {
@@ -231,80 +232,6 @@ void sp_mw_begin(struct sp_request *req, const struct sockaddr *peer)
     sp_mw_client_ip(peer, nproxies ? sp_req_header(req, "X-Forwarded-For") : NULL, req->client_ip,
                     sizeof req->client_ip);
     sp_metrics_request_begin();
-}
-
-/* ---- per-user rate limit ----
- * A sliding one-minute window per user (the previous minute's count weighted by how much of it
- * still overlaps, plus this minute's). Users hash to 64 shards with a lock each, so only
- * requests of users in the same shard ever wait on each other, and only for a few
- * instructions. A shard holds 64 users; when all 64 were active this minute a newcomer is not
- * tracked (allowed) rather than evicting someone. Per instance: behind a load balancer each
- * instance counts its own share. */
-
-#define RL_SHARDS 64
-#define RL_SLOTS 64
-
-struct rl_slot {
-    int64_t user_id; /* 0 = free */
-    int64_t minute;  /* the window `cur` counts */
-    uint32_t cur, prev;
-};
-
-static struct rl_shard {
-    pthread_mutex_t lock;
-    struct rl_slot slots[RL_SLOTS];
-} rl_shards[RL_SHARDS];
-static int rl_limit;
-
-static void rl_init(int per_min)
-{
-    rl_limit = per_min > 0 ? per_min : 0;
-    for (int i = 0; i < RL_SHARDS; i++) {
-        pthread_mutex_init(&rl_shards[i].lock, NULL);
-        memset(rl_shards[i].slots, 0, sizeof rl_shards[i].slots);
-    }
-}
-
-/* 0 when the request may go on, else the seconds to wait. */
-static int rl_check(int64_t user_id, int64_t now_ms)
-{
-    if (!rl_limit || user_id <= 0)
-        return 0;
-    uint64_t h = (uint64_t)user_id * 0x9E3779B97F4A7C15ULL;
-    struct rl_shard *sh = &rl_shards[h >> 58];
-    int64_t minute = now_ms / 60000;
-    double into = (double)(now_ms % 60000) / 60000.0;
-    int wait = 0;
-    pthread_mutex_lock(&sh->lock);
-    struct rl_slot *slot = NULL, *reuse = NULL;
-    for (int i = 0, k = (int)((h >> 32) % RL_SLOTS); i < RL_SLOTS; i++, k = (k + 1) % RL_SLOTS) {
-        struct rl_slot *c = &sh->slots[k];
-        if (c->user_id == user_id) {
-            slot = c;
-            break;
-        }
-        if (!reuse && (c->user_id == 0 || c->minute < minute - 1))
-            reuse = c;
-    }
-    if (!slot && reuse) {
-        slot = reuse;
-        *slot = (struct rl_slot){user_id, minute, 0, 0};
-    }
-    if (slot) {
-        if (slot->minute != minute) {
-            slot->prev = slot->minute == minute - 1 ? slot->cur : 0;
-            slot->cur = 0;
-            slot->minute = minute;
-        }
-        double used = slot->prev * (1.0 - into) + slot->cur;
-        if (used >= rl_limit) {
-            wait = (int)((1.0 - into) * 60.0) + 1;
-        } else {
-            slot->cur++;
-        }
-    }
-    pthread_mutex_unlock(&sh->lock);
-    return wait;
 }
 
 /* ---- audit trail ----
@@ -507,13 +434,13 @@ int sp_mw_dispatch(struct sp_request *req, struct sp_response *resp)
         return SP_OK;
     }
     if (authed) {
-        int wait = rl_check(req->principal.user_id, sp_time_now_ms());
+        int wait = sp_ratelimit_check(req->principal.user_id, sp_time_now_ms());
         if (wait > 0) {
             char ra[16];
             snprintf(ra, sizeof ra, "%d", wait);
             sp_resp_error(resp, 429, "rate_limited", NULL,
-                          "too many requests: at most %d per minute; retry in %d s", rl_limit,
-                          wait);
+                          "too many requests: at most %d per minute; retry in %d s",
+                          sp_ratelimit_limit(), wait);
             sp_resp_header(resp, "Retry-After", ra);
             sp_metrics_rate_limited();
             return SP_OK;

@@ -38,6 +38,7 @@
 #include "http/upload.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/pool.h"
 #include "util/time.h"
 
 #define INLINE_ARENA 3072
@@ -49,6 +50,8 @@
 /* An oversized body is read and thrown away up to this much so the client, still sending,
  * reads our 413 instead of a connection reset; beyond it we answer and close at once. */
 #define DISCARD_MAX (16u * 1024 * 1024)
+/* Nice value of the kdf (password hashing) workers. */
+#define KDF_NICE 19
 
 enum { SUSP_NONE = 0, SUSP_PARKED, SUSP_RESUMED, SUSP_FORCED };
 
@@ -719,6 +722,11 @@ int sp_server_start(struct sp_app *app, struct sp_err *e)
         return SP_ERR;
     }
     sp_static_init(cfg);
+    /* Password hashing (~20 ms of a core each) must never delay the I/O threads: its workers run
+     * at the lowest priority, so a login burst queues (FIFO) behind them instead of pushing every
+     * other endpoint's latency up. */
+    if (app->kdf_pool)
+        sp_pool_set_nice(app->kdf_pool, KDF_NICE);
 
     struct sockaddr_storage ss;
     socklen_t sslen;

@@ -152,8 +152,7 @@ int sp_upload_begin(struct sp_request *req, const char *content_type, struct sp_
     if (route->perm_resource >= 0 && !p.is_admin &&
         !sp_perms_has(p.perms, route->perm_resource, route->perm_action)) {
         sp_resp_error(resp, 403, "forbidden", NULL, "this needs the %s:%s permission",
-                      sp_resource_name(route->perm_resource),
-                      sp_action_name(route->perm_action));
+                      sp_resource_name(route->perm_resource), sp_action_name(route->perm_action));
         return -1;
     }
     uint64_t limit = req->app->cfg.max_upload_bytes > 0 ? (uint64_t)req->app->cfg.max_upload_bytes

@@ -23,16 +23,16 @@ struct sp_db;
 #define SP_AUDIT_SUMMARY_MAX 300
 
 struct sp_audit_entry {
-    int64_t id;          /* set by the database */
-    int64_t user_id;     /* 0 = none (unknown user at login, anonymous) */
+    int64_t id;      /* set by the database */
+    int64_t user_id; /* 0 = none (unknown user at login, anonymous) */
     char username[SP_AUDIT_USERNAME_MAX + 1];
-    char action[SP_AUDIT_ACTION_MAX + 1];       /* "auth.login", "releases.update", ... */
-    char resource[SP_AUDIT_RESOURCE_MAX + 1];   /* "auth", "releases", "users", ... */
-    int64_t resource_id; /* 0 = none */
+    char action[SP_AUDIT_ACTION_MAX + 1];     /* "auth.login", "releases.update", ... */
+    char resource[SP_AUDIT_RESOURCE_MAX + 1]; /* "auth", "releases", "users", ... */
+    int64_t resource_id;                      /* 0 = none */
     char ip[SP_AUDIT_IP_MAX + 1];
     char request_id[SP_AUDIT_REQUEST_ID_MAX + 1];
     char summary[SP_AUDIT_SUMMARY_MAX + 1];
-    int64_t created_at;  /* epoch seconds; 0 on insert = now */
+    int64_t created_at; /* epoch seconds; 0 on insert = now */
 };
 
 /* Fill the text fields of e from C strings (NULL = ""), cutting each to its limit at a UTF-8
@@ -48,12 +48,12 @@ int sp_store_audit_add(struct sp_db *db, const struct sp_audit_entry *e, int64_t
 /* Filters of sp_store_audit_list; zero / NULL members do not filter. */
 struct sp_audit_filter {
     int64_t user_id;
-    const char *username;   /* exact, case-insensitive */
-    const char *action;     /* exact, or a prefix when it ends with '.' ("users.") */
-    const char *resource;   /* exact */
+    const char *username; /* exact, case-insensitive */
+    const char *action;   /* exact, or a prefix when it ends with '.' ("users.") */
+    const char *resource; /* exact */
     int64_t resource_id;
-    int64_t since;          /* created_at >= since (epoch seconds) */
-    int64_t until;          /* created_at <= until */
+    int64_t since; /* created_at >= since (epoch seconds) */
+    int64_t until; /* created_at <= until */
 };
 
 /* One page of rows, newest first (created_at DESC, id DESC). page >= 1, per_page 1..100.

@@ -139,8 +139,7 @@ static int changed(struct sp_db *db, struct sp_stmt *st)
     return sp_db_changes(db) > 0 ? SP_OK : SP_NOTFOUND;
 }
 
-static int update_text(struct sp_db *db, const char *sql, const char *v, int64_t id,
-                       int64_t now)
+static int update_text(struct sp_db *db, const char *sql, const char *v, int64_t id, int64_t now)
 {
     struct sp_stmt *st = sp_db_prepare(db, sql);
     if (!st)
@@ -233,9 +232,8 @@ static void bind_list_filter(struct sp_stmt *st, const char *category, const cha
     sp_stmt_bind_text(st, 5, hi);
 }
 
-int sp_store_config_list(struct sp_db *db, const char *category, const char *search,
-                         int64_t page, int64_t per_page, struct sp_config_entry **out, int *n,
-                         int64_t *total)
+int sp_store_config_list(struct sp_db *db, const char *category, const char *search, int64_t page,
+                         int64_t per_page, struct sp_config_entry **out, int *n, int64_t *total)
 {
     *out = NULL;
     *n = 0;
@@ -255,9 +253,9 @@ int sp_store_config_list(struct sp_db *db, const char *category, const char *sea
         hi = prefix_end(upper);
     }
     /* one statement for every filter combination: NULL parameters do not filter */
-    struct sp_stmt *st = sp_db_prepare(
-        db, "SELECT COUNT(*) FROM configurations WHERE (? IS NULL OR category = ?)"
-            " AND (? IS NULL OR (key >= ? AND key < ?))");
+    struct sp_stmt *st =
+        sp_db_prepare(db, "SELECT COUNT(*) FROM configurations WHERE (? IS NULL OR category = ?)"
+                          " AND (? IS NULL OR (key >= ? AND key < ?))");
     int rc;
     struct sp_config_entry *rows = NULL;
     int count = 0;
@@ -345,8 +343,8 @@ int sp_store_config_set_blob(struct sp_db *db, int64_t id, const unsigned char *
 {
     if (!db)
         return SP_ERR;
-    struct sp_stmt *st = sp_db_prepare(
-        db, "UPDATE configurations SET secret_blob = ? WHERE id = ? AND secret = 1");
+    struct sp_stmt *st =
+        sp_db_prepare(db, "UPDATE configurations SET secret_blob = ? WHERE id = ? AND secret = 1");
     if (!st)
         return SP_ERR;
     sp_stmt_bind_blob(st, 1, blob, bloblen);

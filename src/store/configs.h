@@ -18,15 +18,15 @@
 struct sp_db;
 
 #define SP_CONFIG_KEY_MAX 64
-#define SP_CONFIG_VALUE_MAX 16384       /* bytes of a value (plain or before sealing) */
+#define SP_CONFIG_VALUE_MAX 16384 /* bytes of a value (plain or before sealing) */
 #define SP_CONFIG_CATEGORY_MAX 32
 #define SP_CONFIG_DESCRIPTION_MAX 500
 
 struct sp_config_entry {
     int64_t id;
     char key[SP_CONFIG_KEY_MAX + 1];
-    char *value;           /* heap; NULL for a secret */
-    unsigned char *blob;   /* heap; the sealed value of a secret, else NULL */
+    char *value;         /* heap; NULL for a secret */
+    unsigned char *blob; /* heap; the sealed value of a secret, else NULL */
     size_t bloblen;
     bool secret;
     char category[SP_CONFIG_CATEGORY_MAX + 1];
@@ -46,8 +46,8 @@ struct sp_config_input {
     const unsigned char *blob;
     size_t bloblen;
     bool secret;
-    const char *category;     /* NULL = "general" */
-    const char *description;  /* NULL = "" */
+    const char *category;    /* NULL = "general" */
+    const char *description; /* NULL = "" */
 };
 
 /* Insert a new entry. SP_CONFLICT (field "key") when the key exists. */
@@ -82,9 +82,8 @@ int sp_store_config_delete(struct sp_db *db, int64_t id);
 /* A page ordered by category, key. category (NULL = all) exact; search (NULL = all) a key
  * prefix, case-insensitive. *out heap array of *n entries: free each with sp_config_entry_free
  * and the array with sp_free. *total counts every match. */
-int sp_store_config_list(struct sp_db *db, const char *category, const char *search,
-                         int64_t page, int64_t per_page, struct sp_config_entry **out, int *n,
-                         int64_t *total);
+int sp_store_config_list(struct sp_db *db, const char *category, const char *search, int64_t page,
+                         int64_t per_page, struct sp_config_entry **out, int *n, int64_t *total);
 
 /* Call fn for every secret entry (id, key, blob), in id order; a non-SP_OK return from fn stops
  * the walk and is returned. The blob pointer is valid only during the call. For key rotation. */

@@ -8,7 +8,7 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-const char *const sp_job_statuses[] = {"pending", "running", "completed",
+const char *const sp_job_statuses[] = {"pending", "running",   "completed",
                                        "failed",  "cancelled", NULL};
 const char *const sp_job_types[] = {"package", "download", "nfofix", "readnfo",
                                     "repack",  "dirfix",   NULL};
@@ -160,8 +160,7 @@ int sp_store_job_list(struct sp_db *db, const struct sp_job_query *q, struct sp_
     char sql[512];
     bool from_counts = !q->job_type && !q->release_id;
     if (from_counts) {
-        snprintf(sql, sizeof sql,
-                 "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE user_id = ?%s",
+        snprintf(sql, sizeof sql, "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE user_id = ?%s",
                  q->status ? " AND status = ?" : "");
         st = sp_db_prepare_once(db, sql);
         if (!st)
@@ -283,9 +282,8 @@ int sp_store_job_counts(struct sp_db *db, struct sp_job_counts *out)
 
 int sp_store_job_active_for_release(struct sp_db *db, int64_t release_id)
 {
-    struct sp_stmt *st =
-        sp_db_prepare(db, "SELECT 1 FROM jobs WHERE release_id = ?"
-                          " AND status IN ('pending', 'running') LIMIT 1");
+    struct sp_stmt *st = sp_db_prepare(db, "SELECT 1 FROM jobs WHERE release_id = ?"
+                                           " AND status IN ('pending', 'running') LIMIT 1");
     if (!st)
         return -1;
     sp_stmt_bind_int(st, 1, release_id);
@@ -350,6 +348,32 @@ int sp_store_job_create(struct sp_db *db, int64_t release_id, int64_t user_id, c
         rc = SP_ERR; /* a foreign key: the release vanished */
     if (rc == SP_OK)
         *id = sp_db_last_insert_id(db);
+    return rc;
+}
+
+int sp_store_job_create_exclusive(struct sp_db *db, int64_t release_id, int64_t user_id,
+                                  const char *type, const char *params, int64_t now, int64_t *id,
+                                  struct sp_err *e)
+{
+    bool own;
+    int rc = tx_begin(db, &own);
+    if (rc != SP_OK)
+        return rc;
+    int a = sp_store_job_active_for_release(db, release_id);
+    if (a != 0) {
+        if (a > 0)
+            sp_err_set(e, "status", "release %lld already has a job in progress",
+                       (long long)release_id);
+        rc = a > 0 ? SP_CONFLICT : SP_ERR;
+        goto fail;
+    }
+    if ((rc = sp_store_job_create(db, release_id, user_id, type, params, now, id)) != SP_OK)
+        goto fail;
+    if ((rc = tx_commit(db, own)) != SP_OK)
+        goto fail;
+    return SP_OK;
+fail:
+    tx_rollback(db, own);
     return rc;
 }
 
@@ -527,10 +551,10 @@ fail:
 int sp_store_job_touch(struct sp_db *db, int64_t id, const char *owner, int progress,
                        const char *step, int64_t lease_until, int64_t now)
 {
-    struct sp_stmt *st = sp_db_prepare(
-        db, "UPDATE jobs SET progress = CASE WHEN ? >= 0 THEN ? ELSE progress END,"
-            " step = COALESCE(?, step), lease_until = ?, updated_at = ?"
-            " WHERE id = ? AND status = 'running' AND lease_owner = ?");
+    struct sp_stmt *st =
+        sp_db_prepare(db, "UPDATE jobs SET progress = CASE WHEN ? >= 0 THEN ? ELSE progress END,"
+                          " step = COALESCE(?, step), lease_until = ?, updated_at = ?"
+                          " WHERE id = ? AND status = 'running' AND lease_owner = ?");
     if (!st)
         return SP_ERR;
     int p = progress > 100 ? 100 : progress;
@@ -558,11 +582,11 @@ int sp_store_job_finish(struct sp_db *db, int64_t id, const char *owner, const c
         return rc;
     if ((rc = sp_store_job_get(db, id, &j)) != SP_OK)
         goto fail;
-    struct sp_stmt *st = sp_db_prepare(
-        db, "UPDATE jobs SET status = ?, error = ?, finished_at = ?, updated_at = ?,"
-            " progress = CASE WHEN ? THEN 100 ELSE progress END, step = ?,"
-            " lease_owner = NULL, lease_until = NULL"
-            " WHERE id = ? AND status = 'running' AND lease_owner = ?");
+    struct sp_stmt *st =
+        sp_db_prepare(db, "UPDATE jobs SET status = ?, error = ?, finished_at = ?, updated_at = ?,"
+                          " progress = CASE WHEN ? THEN 100 ELSE progress END, step = ?,"
+                          " lease_owner = NULL, lease_until = NULL"
+                          " WHERE id = ? AND status = 'running' AND lease_owner = ?");
     if (!st) {
         rc = SP_ERR;
         goto fail;
@@ -607,10 +631,10 @@ int sp_store_job_release(struct sp_db *db, int64_t id, const char *owner, int64_
         return rc;
     if ((rc = sp_store_job_get(db, id, &j)) != SP_OK)
         goto fail;
-    struct sp_stmt *st = sp_db_prepare(
-        db, "UPDATE jobs SET status = 'pending', progress = 0, step = 'queued',"
-            " lease_owner = NULL, lease_until = NULL, updated_at = ?"
-            " WHERE id = ? AND status = 'running' AND lease_owner = ?");
+    struct sp_stmt *st =
+        sp_db_prepare(db, "UPDATE jobs SET status = 'pending', progress = 0, step = 'queued',"
+                          " lease_owner = NULL, lease_until = NULL, updated_at = ?"
+                          " WHERE id = ? AND status = 'running' AND lease_owner = ?");
     if (!st) {
         rc = SP_ERR;
         goto fail;

@@ -97,6 +97,12 @@ int sp_store_job_log(struct sp_db *db, int64_t job_id, const char *level, const 
 int sp_store_job_create(struct sp_db *db, int64_t release_id, int64_t user_id, const char *type,
                         const char *params, int64_t now, int64_t *id);
 
+/* sp_store_job_create, refused with SP_CONFLICT (e names "status") when the release already has
+ * a pending or running job — checked in the same transaction. */
+int sp_store_job_create_exclusive(struct sp_db *db, int64_t release_id, int64_t user_id,
+                                  const char *type, const char *params, int64_t now, int64_t *id,
+                                  struct sp_err *e);
+
 /* 1 when release `id` has a job that is pending or running (of any type), 0 when not, -1 on a
  * database error. */
 int sp_store_job_active_for_release(struct sp_db *db, int64_t release_id);

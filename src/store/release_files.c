@@ -75,9 +75,9 @@ int sp_store_volume_base_taken(struct sp_db *db, const char *base, int year,
     char lo[32], hi[32];
     snprintf(lo, sizeof lo, "%s00.zip", base);
     snprintf(hi, sizeof hi, "%s99.zip", base);
-    struct sp_stmt *st = sp_db_prepare(
-        db, "SELECT 1 FROM release_files WHERE name >= ? AND name <= ? AND year = ?"
-            " AND release_id <> ? LIMIT 1");
+    struct sp_stmt *st =
+        sp_db_prepare(db, "SELECT 1 FROM release_files WHERE name >= ? AND name <= ? AND year = ?"
+                          " AND release_id <> ? LIMIT 1");
     if (!st)
         return -1;
     sp_stmt_bind_text(st, 1, lo);
@@ -110,10 +110,9 @@ static int exec_rc(struct sp_stmt *st)
     return rc == SP_OK ? SP_OK : rc == SP_CONFLICT ? SP_CONFLICT : step_rc(rc);
 }
 
-int sp_store_release_packed(struct sp_db *db, int64_t job_id, const char *owner,
-                            int64_t release_id, const char *dirname, int year,
-                            const struct sp_release_file *files, size_t n, int64_t now,
-                            struct sp_err *e)
+int sp_store_release_packed(struct sp_db *db, int64_t job_id, const char *owner, int64_t release_id,
+                            const char *dirname, int year, const struct sp_release_file *files,
+                            size_t n, int64_t now, struct sp_err *e)
 {
     bool own = !sp_db_in_transaction(db);
     int rc = own ? sp_db_begin(db) : SP_OK;

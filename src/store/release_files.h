@@ -43,9 +43,8 @@ int sp_store_dirname_taken(struct sp_db *db, const char *dirname, int64_t exclud
  * SP_OK; SP_CONFLICT when the job is no longer ours (cancelled meanwhile: e says so) or the
  * dirname was taken meanwhile (e names "name"); SP_AGAIN, SP_ERR.
  */
-int sp_store_release_packed(struct sp_db *db, int64_t job_id, const char *owner,
-                            int64_t release_id, const char *dirname, int year,
-                            const struct sp_release_file *files, size_t n, int64_t now,
-                            struct sp_err *e);
+int sp_store_release_packed(struct sp_db *db, int64_t job_id, const char *owner, int64_t release_id,
+                            const char *dirname, int year, const struct sp_release_file *files,
+                            size_t n, int64_t now, struct sp_err *e);
 
 #endif

@@ -30,7 +30,8 @@ static int explain_unchanged(struct sp_db *db, int64_t id, struct sp_err *e)
     int s = sp_stmt_step(st);
     char status[32] = "";
     if (s == SP_ROW)
-        snprintf(status, sizeof status, "%s", sp_stmt_column_text(st, 0) ? sp_stmt_column_text(st, 0) : "");
+        snprintf(status, sizeof status, "%s",
+                 sp_stmt_column_text(st, 0) ? sp_stmt_column_text(st, 0) : "");
     sp_stmt_reset(st);
     if (s == SP_DONE)
         return SP_NOTFOUND;
@@ -55,8 +56,8 @@ static int no_active_job(struct sp_db *db, int64_t id, struct sp_err *e)
     return SP_OK;
 }
 
-int sp_store_wizard_save(struct sp_db *db, int64_t id, const struct sp_wizard_save *s,
-                         int64_t now, struct sp_err *e)
+int sp_store_wizard_save(struct sp_db *db, int64_t id, const struct sp_wizard_save *s, int64_t now,
+                         struct sp_err *e)
 {
     bool own = !sp_db_in_transaction(db);
     int rc = own ? sp_db_begin(db) : SP_OK;
@@ -64,15 +65,15 @@ int sp_store_wizard_save(struct sp_db *db, int64_t id, const struct sp_wizard_sa
         return step_rc(rc);
     if ((rc = no_active_job(db, id, e)) != SP_OK)
         goto fail;
-    struct sp_stmt *st = sp_db_prepare(
-        db, "UPDATE releases SET"
-            " file_path = CASE WHEN ? THEN ? ELSE file_path END,"
-            " file_size = CASE WHEN ? THEN ? ELSE file_size END,"
-            " name = CASE WHEN ? THEN ? ELSE name END,"
-            " release_metadata = COALESCE(?, release_metadata),"
-            " config = COALESCE(?, config),"
-            " wizard_step = CASE WHEN ? > 0 THEN ? ELSE wizard_step END,"
-            " updated_at = ? WHERE id = ? AND status IN ('draft', 'failed')");
+    struct sp_stmt *st =
+        sp_db_prepare(db, "UPDATE releases SET"
+                          " file_path = CASE WHEN ? THEN ? ELSE file_path END,"
+                          " file_size = CASE WHEN ? THEN ? ELSE file_size END,"
+                          " name = CASE WHEN ? THEN ? ELSE name END,"
+                          " release_metadata = COALESCE(?, release_metadata),"
+                          " config = COALESCE(?, config),"
+                          " wizard_step = CASE WHEN ? > 0 THEN ? ELSE wizard_step END,"
+                          " updated_at = ? WHERE id = ? AND status IN ('draft', 'failed')");
     if (!st) {
         rc = SP_ERR;
         goto fail;

@@ -31,8 +31,8 @@ struct sp_wizard_save {
 /* Apply `s` to release `id` while it is draft or failed and has no pending or running job.
  * SP_OK, SP_NOTFOUND, SP_CONFLICT (not a draft any more, a job is active, or the name is taken:
  * e names "status" or "name"), SP_AGAIN, SP_ERR. */
-int sp_store_wizard_save(struct sp_db *db, int64_t id, const struct sp_wizard_save *s,
-                         int64_t now, struct sp_err *e);
+int sp_store_wizard_save(struct sp_db *db, int64_t id, const struct sp_wizard_save *s, int64_t now,
+                         struct sp_err *e);
 
 /* Queue draft (or failed) release `id` for packaging in one transaction: its name becomes
  * `name`, its config `config` (NULL = unchanged), status queued, wizard_step 9, and a pending

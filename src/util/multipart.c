@@ -453,8 +453,9 @@ int sp_multipart_finish(struct sp_multipart *mp)
     if (mp->state == ST_FAILED)
         return mp->rc;
     if (mp->state != ST_DONE)
-        return fail(mp, SP_INVALID, mp->parts ? "the multipart body ended before its closing "
-                                                "boundary (an interrupted upload?)"
-                                              : "the multipart body holds no part");
+        return fail(mp, SP_INVALID,
+                    mp->parts ? "the multipart body ended before its closing "
+                                "boundary (an interrupted upload?)"
+                              : "the multipart body holds no part");
     return SP_OK;
 }

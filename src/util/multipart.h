@@ -25,9 +25,9 @@
 
 /* A part's headers, as parsed. Strings are NUL-terminated (cut to their buffers). */
 struct sp_multipart_part {
-    char name[128];        /* Content-Disposition name="..." ("" when absent) */
-    char filename[512];    /* filename*= (RFC 5987, decoded) or filename="..." as sent */
-    int has_filename;      /* a filename parameter was present (even empty) */
+    char name[128];         /* Content-Disposition name="..." ("" when absent) */
+    char filename[512];     /* filename*= (RFC 5987, decoded) or filename="..." as sent */
+    int has_filename;       /* a filename parameter was present (even empty) */
     char content_type[128]; /* the part's Content-Type ("" when absent) */
 };
 

@@ -7,9 +7,12 @@
  */
 #include "util/pool.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "util/alloc.h"
 #include "util/common.h"
@@ -29,23 +32,39 @@ struct sp_pool {
     int stopping;
     int nthreads;
     pthread_t *threads;
+    int nice;     /* wanted nice value of the workers */
+    int nice_gen; /* bumped by sp_pool_set_nice; each worker applies it before its next task */
     char name[32];
 };
+
+/* Give the calling thread (only it: Linux keeps a nice value per thread) the nice value. */
+static void apply_nice(const char *pool, int nice)
+{
+    if (setpriority(PRIO_PROCESS, (id_t)gettid(), nice) != 0)
+        sp_warn("pool priority", "%s: cannot set nice %d: %s", pool, nice, strerror(errno));
+}
 
 static void *worker(void *arg)
 {
     struct sp_pool *p = arg;
+    int nice_gen = 0;
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (p->count == 0 && !p->stopping)
             pthread_cond_wait(&p->wake, &p->lock);
         if (p->count == 0) /* stopping and drained */
             break;
+        /* FIFO: the oldest queued task first, so a burst is served in arrival order */
         struct task t = p->ring[p->head];
         p->head = (p->head + 1) % p->cap;
         p->count--;
         p->running++;
+        int want_gen = p->nice_gen, want_nice = p->nice;
         pthread_mutex_unlock(&p->lock);
+        if (want_gen != nice_gen) {
+            apply_nice(p->name, want_nice);
+            nice_gen = want_gen;
+        }
         t.fn(t.arg);
         pthread_mutex_lock(&p->lock);
         p->running--;
@@ -96,6 +115,20 @@ int sp_pool_submit(struct sp_pool *p, sp_task_fn fn, void *arg)
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     return SP_OK;
+}
+
+void sp_pool_set_nice(struct sp_pool *p, int nice)
+{
+    if (!p)
+        return;
+    if (nice < -20)
+        nice = -20;
+    if (nice > 19)
+        nice = 19;
+    pthread_mutex_lock(&p->lock);
+    p->nice = nice;
+    p->nice_gen++;
+    pthread_mutex_unlock(&p->lock);
 }
 
 int sp_pool_depth(struct sp_pool *p)

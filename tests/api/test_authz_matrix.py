@@ -8,8 +8,9 @@ destroys one, so the cells are independent of each other and of the order they r
 Who is who:
   anonymous  no Authorization header;
   viewer     role viewer;            operator  role operator (not the owner of anything used);
-  owner      role operator, owns the release / is the user the row is about;
-  admin      role admin;             disabled  role operator, owns the row's object, disabled.
+  owner      role operator, owns the release / draft / job / is the user the row is about;
+  admin      role admin;             disabled  role operator, disabled (for the release and
+                                     user rows it is the owner of the object).
 Every call uses a freshly signed token (new jti) of its principal, so a logout in one cell
 never affects another.
 """
@@ -18,7 +19,9 @@ import uuid
 
 import pytest
 
+import books
 import oas
+from flow import BookServer, packed_release, prepared_draft, upload
 from helpers import Api, forge, jwt_parts
 from spserver import ADMIN_USER
 
@@ -84,6 +87,59 @@ def fresh_config(ctx):
                         json={"key": uniq("MX_").upper(), "value": "v"}, expect=201).body["id"]
 
 
+def book(title_prefix="Matrix Book"):
+    return books.make_epub(title=uniq(title_prefix + " "), author="Mat Rix")
+
+
+def draft_at(ctx, stage):
+    """A fresh draft of the owner, taken through the wizard up to `stage`: "created",
+    "uploaded", "analyzed" or "described" (metadata given)."""
+    tok = ctx.template("owner")
+    if stage in ("created", "uploaded", "analyzed"):
+        rid = ctx.api.post("/api/wizard/create", token=tok,
+                           json={"group": "MatrixGrp", "release_type": "EBOOK"},
+                           expect=201).body["release_id"]
+        if stage != "created":
+            upload(ctx.api, tok, rid, book(), "matrix.epub", expect=201)
+        if stage == "analyzed":
+            ctx.api.post(f"/api/wizard/{rid}/analyze", token=tok, expect=200)
+        return rid
+    rid, _name = prepared_draft(ctx.api, tok, book(), "matrix.epub", group="MatrixGrp")
+    return rid
+
+
+def step(stage, suffix, **kw):
+    """A wizard step row builder: a fresh draft at `stage`, then METHOD /api/wizard/{id}/suffix."""
+    return lambda c, w: (f"/api/wizard/{draft_at(c, stage)}/{suffix}", dict(kw))
+
+
+def upload_kw(ctx, who):
+    return {"files": {"file": ("matrix.epub", book(), "application/octet-stream")}}
+
+
+def running_job(ctx, who):
+    """A download job of the owner that runs until cancelled (a slow file_url); cancelled
+    again by the admin after the cell, whatever the cell did."""
+    tok = ctx.template("owner")
+    rid = ctx.api.post("/api/wizard/create", token=tok,
+                       json={"group": "MatrixGrp", "release_type": "EBOOK"},
+                       expect=201).body["release_id"]
+    job = ctx.api.post(f"/api/wizard/{rid}/upload", token=tok,
+                       json={"file_url": ctx.books.url(f"/slow/{uniq('m')}.epub")},
+                       expect=202).body["job_id"]
+
+    def cleanup():
+        r = ctx.api.put(f"/api/jobs/{job}/cancel", token=ctx.admin)
+        assert r.status_code in (200, 409), r.text[:300]
+
+    ctx.after.append(cleanup)
+    return job
+
+
+# actions produce a release named after their source: each column uses its own action
+ACTION_OF = {"operator": "nfofix", "owner": "readnfo", "admin": "repack"}
+
+
 def the_users_id(ctx, who):
     """The user a /api/users/{id} row is about: the owner themself (the disabled user for
     that column)."""
@@ -128,6 +184,47 @@ MATRIX = [
      lambda c, w: ("/api/wizard/draft", {"json": {"group": "MatrixGrp", "release_type": "EBOOK"}}),
      WRITERS_201),
     ("GET", "/api/wizard/rules", lambda c, w: ("/api/wizard/rules", {}), ANY_USER_200),
+
+    ("POST", "/api/wizard/{id}/upload",
+     lambda c, w: (f"/api/wizard/{draft_at(c, 'created')}/upload", upload_kw(c, w)),
+     signed_in(403, 403, 201, 201)),
+    ("POST", "/api/wizard/{id}/analyze", step("uploaded", "analyze"),
+     signed_in(403, 403, 200, 200)),
+    ("POST", "/api/wizard/{id}/metadata",
+     step("analyzed", "metadata", json={"enriched_metadata": {
+         "source": "RETAiL", "release_date": "2024-03-01", "url": "https://shop.example.com/b"}}),
+     signed_in(403, 403, 200, 200)),
+    ("GET", "/api/wizard/{id}/templates", step("described", "templates"),
+     signed_in(403, 403, 200, 200)),
+    ("POST", "/api/wizard/{id}/templates",
+     lambda c, w: (f"/api/wizard/{draft_at(c, 'described')}/templates",
+                   {"json": {"template_id": c.template_id}}),
+     signed_in(403, 403, 200, 200)),
+    ("POST", "/api/wizard/{id}/options",
+     step("described", "options", json={"options": {"zip_size": "10MB", "create_sfv": True}}),
+     signed_in(403, 403, 200, 200)),
+    ("POST", "/api/wizard/{id}/finalize", step("described", "finalize"),
+     signed_in(403, 403, 202, 202)),
+
+    ("GET", "/api/releases/{id}/files", lambda c, w: (f"/api/releases/{c.packed}/files", {}),
+     ANY_USER_200),
+    ("GET", "/api/releases/{id}/files/{name}",
+     lambda c, w: (f"/api/releases/{c.packed}/files/{c.packed_file}", {}), ANY_USER_200),
+    ("GET", "/api/releases/{id}/nfo", lambda c, w: (f"/api/releases/{c.packed}/nfo", {}),
+     ANY_USER_200),
+    ("POST", "/api/releases/{id}/actions/{action}",
+     lambda c, w: (f"/api/releases/{c.packed}/actions/{ACTION_OF.get(w, 'nfofix')}", {}),
+     signed_in(403, 202, 202, 202)),
+
+    ("GET", "/api/jobs", lambda c, w: ("/api/jobs", {}), ANY_USER_200),
+    ("GET", "/api/jobs/{id}", lambda c, w: (f"/api/jobs/{c.job}", {}),
+     signed_in(403, 200, 200, 200)),
+    ("GET", "/api/jobs/{id}/status", lambda c, w: (f"/api/jobs/{c.job}/status", {}),
+     signed_in(403, 200, 200, 200)),
+    ("GET", "/api/jobs/{id}/logs", lambda c, w: (f"/api/jobs/{c.job}/logs", {}),
+     signed_in(403, 200, 200, 200)),
+    ("PUT", "/api/jobs/{id}/cancel", lambda c, w: (f"/api/jobs/{running_job(c, w)}/cancel", {}),
+     signed_in(403, 403, 200, 200)),
 
     ("GET", "/api/rules", lambda c, w: ("/api/rules", {}), ANY_USER_200),
     ("POST", "/api/rules",
@@ -198,9 +295,11 @@ def test_every_documented_operation_has_a_row():
 # --- the principals ----------------------------------------------------------------------------
 
 class Ctx:
-    def __init__(self, api, key, tokens, new_user):
+    def __init__(self, api, key, tokens, new_user, bookserver):
         self.api = api
         self.key = key
+        self.books = bookserver
+        self.after = []
         self.admin = tokens[ADMIN_USER]
         self.templates = {"admin": tokens[ADMIN_USER]}
         self.ids, self.names, self.passwords = {}, {}, {}
@@ -219,6 +318,16 @@ class Ctx:
         self.disabled_release = api.post("/api/wizard/create", token=self.templates["disabled_owner"],
                                          json={"group": "MatrixGrp", "release_type": "EBOOK"},
                                          expect=201).body["release_id"]
+        # a packed release of the owner: its files, NFO, job; a template id for step 7
+        self.packed, _name = packed_release(api, owner, book("Matrix Packed"), "packed.epub",
+                                            group="MatrixGrp")
+        files = api.get(f"/api/releases/{self.packed}/files", token=owner, expect=200).body
+        self.packed_file = files["files"][0]["name"]
+        self.job = api.get("/api/jobs", token=owner, params={"release_id": self.packed},
+                           expect=200).body["jobs"][0]["id"]
+        probe = draft_at(self, "described")
+        templates = api.get(f"/api/wizard/{probe}/templates", token=owner, expect=200).body
+        self.template_id = templates["templates"][0]["id"]
         self.rule = fresh_rule(self)
         self.role = fresh_role(self)
         self.config = fresh_config(self)
@@ -240,7 +349,11 @@ class Ctx:
 
 @pytest.fixture(scope="module")
 def ctx(api, key, tokens, new_user):
-    return Ctx(Api(api.base), key, tokens, new_user)
+    bookserver = BookServer()
+    try:
+        yield Ctx(Api(api.base), key, tokens, new_user, bookserver)
+    finally:
+        bookserver.close()
 
 
 @pytest.mark.parametrize("who", WHO)
@@ -249,7 +362,11 @@ def test_matrix(ctx, method, template, who):
     build, expected = ROWS[(method, template)]
     path, kw = build(ctx, who)
     token = ctx.token_of(who)
-    r = ctx.api.request(method, path, token=token, **kw)
+    try:
+        r = ctx.api.request(method, path, token=token, **kw)
+    finally:
+        while ctx.after:
+            ctx.after.pop()()
     assert r.status_code == expected[who], (
         f"{method} {template} as {who}: expected {expected[who]}, got {r.status_code}: "
         f"{r.text[:300]}")

@@ -223,12 +223,15 @@ def test_protocol_errors_answered_by_libmicrohttpd(server, api):
     per-connection memory, an unknown HTTP version) get its own short static answer and a
     closed connection. They echo nothing of the request; the server stays healthy."""
     marker = b"reflect-" + uuid.uuid4().hex.encode()
-    for raw, status in ((b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + marker * 20000 +
+    for raw, status in ((b"GET /api/health HTTP/1.1\r\nHost: x\r\nX-Big: " + marker * 4000 +
                          b"\r\n\r\n", 431),
                         (b"GET /" + marker + b" HTTP/9.9\r\nHost: x\r\n\r\n", 505)):
         s = raw_connect(server.port)
         try:
-            s.sendall(raw)
+            try:
+                s.sendall(raw)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # it may answer and close before reading everything
             got, headers, body = read_response(s)
         finally:
             s.close()

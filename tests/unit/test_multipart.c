@@ -74,19 +74,20 @@ static int parse(const char *boundary, const char *body, size_t len, size_t chun
     return rc;
 }
 
-static const char form[] = "preamble to ignore\r\n"
-                           "--XyZ\r\n"
-                           "Content-Disposition: form-data; name=\"title\"\r\n"
-                           "\r\n"
-                           "Les Misérables\r\n"
-                           "--XyZ\r\n"
-                           "Content-Disposition: form-data; name=\"file\"; filename=\"a b.epub\"\r\n"
-                           "Content-Type: application/epub+zip\r\n"
-                           "\r\n"
-                           "PK\x03\x04 data\r\n--Xy not yet\r\n--XyQ? still data\r\r\n-\r\n"
-                           "\r\n"
-                           "--XyZ--\r\n"
-                           "epilogue to ignore";
+static const char form[] =
+    "preamble to ignore\r\n"
+    "--XyZ\r\n"
+    "Content-Disposition: form-data; name=\"title\"\r\n"
+    "\r\n"
+    "Les Misérables\r\n"
+    "--XyZ\r\n"
+    "Content-Disposition: form-data; name=\"file\"; filename=\"a b.epub\"\r\n"
+    "Content-Type: application/epub+zip\r\n"
+    "\r\n"
+    "PK\x03\x04 data\r\n--Xy not yet\r\n--XyQ? still data\r\r\n-\r\n"
+    "\r\n"
+    "--XyZ--\r\n"
+    "epilogue to ignore";
 
 static void check_form(struct got *g)
 {
@@ -123,8 +124,8 @@ static void noisy(char *buf, size_t n, uint32_t seed)
     static const char alphabet[] = "\r\n-\r-B\nbx\r\n--b";
     for (size_t i = 0; i < n; i++) {
         seed = seed * 1103515245u + 12345u;
-        buf[i] = (seed >> 16) % 3 ? alphabet[(seed >> 8) % (sizeof alphabet - 1)]
-                                  : (char)(seed >> 24);
+        buf[i] =
+            (seed >> 16) % 3 ? alphabet[(seed >> 8) % (sizeof alphabet - 1)] : (char)(seed >> 24);
     }
 }
 
@@ -138,8 +139,9 @@ static void test_binary_payload_survives(void **state)
     /* the payload must not contain the delimiter itself */
     assert_null(memmem(payload, plen, "\r\n--bnd--b", 10));
     struct sp_buf body = SP_BUF_INIT;
-    sp_buf_printf(&body, "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
-                         "filename=\"x.pdf\"\r\n\r\n",
+    sp_buf_printf(&body,
+                  "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+                  "filename=\"x.pdf\"\r\n\r\n",
                   boundary);
     sp_buf_append(&body, payload, plen);
     sp_buf_printf(&body, "\r\n--%s--\r\n", boundary);
@@ -160,21 +162,21 @@ static void test_boundary_parameter(void **state)
 {
     (void)state;
     char b[SP_MULTIPART_BOUNDARY_MAX + 1];
-    assert_int_equal(sp_multipart_boundary("multipart/form-data; boundary=abc", b, sizeof b), SP_OK);
+    assert_int_equal(sp_multipart_boundary("multipart/form-data; boundary=abc", b, sizeof b),
+                     SP_OK);
     assert_string_equal(b, "abc");
     assert_int_equal(
         sp_multipart_boundary("Multipart/Form-Data;charset=utf-8; BOUNDARY=\"a b:c\"", b, sizeof b),
         SP_OK);
     assert_string_equal(b, "a b:c");
     assert_int_equal(sp_multipart_boundary("multipart/form-data", b, sizeof b), SP_INVALID);
-    assert_int_equal(sp_multipart_boundary("multipart/mixed; boundary=x", b, sizeof b),
-                     SP_INVALID);
+    assert_int_equal(sp_multipart_boundary("multipart/mixed; boundary=x", b, sizeof b), SP_INVALID);
     assert_int_equal(sp_multipart_boundary("application/json", b, sizeof b), SP_INVALID);
     assert_int_equal(sp_multipart_boundary("multipart/form-data; boundary=", b, sizeof b),
                      SP_INVALID);
-    assert_int_equal(sp_multipart_boundary("multipart/form-data; boundary=\"unterminated", b,
-                                           sizeof b),
-                     SP_INVALID);
+    assert_int_equal(
+        sp_multipart_boundary("multipart/form-data; boundary=\"unterminated", b, sizeof b),
+        SP_INVALID);
     assert_int_equal(sp_multipart_boundary("multipart/form-data; boundary=a{b", b, sizeof b),
                      SP_INVALID);
     char longb[120];
