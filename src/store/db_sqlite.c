@@ -33,8 +33,20 @@ struct sp_stmt {
     sqlite3_stmt *st;
     struct sp_db *db;
     bool cached;
-    bool started; /* stepped since the last reset (counts one query) */
+    bool started;  /* stepped since the last reset (counts one query) */
+    bool reported; /* this execution already went to the per-statement metrics */
+    int64_t nanos; /* time spent stepping this execution */
 };
+
+/* Per-statement metrics: one report per execution, when it ends (done, failed, or reset after
+ * the rows the caller wanted). */
+static void report_exec(struct sp_stmt *st, int rc)
+{
+    if (!st->reported) {
+        st->reported = true;
+        sp_dbstats_query(sqlite3_sql(st->st), st->nanos, rc);
+    }
+}
 
 struct slot {
     const char *key;
@@ -226,6 +238,7 @@ struct sp_db *sp_db_open(const char *url, struct sp_err *e)
     sp_free(path);
     return db;
 fail:
+    sp_dbstats_connect_error();
     sp_free(path);
     sp_db_close(db);
     return NULL;
@@ -359,6 +372,8 @@ void sp_stmt_reset(struct sp_stmt *st)
 {
     if (!st)
         return;
+    if (st->started)
+        report_exec(st, SP_ROW);
     sqlite3_reset(st->st);
     st->started = false;
 }
@@ -404,13 +419,19 @@ int sp_stmt_step(struct sp_stmt *st)
     atomic_fetch_add_explicit(&st_nanos, (uint64_t)dt, memory_order_relaxed);
     if (!st->started) {
         st->started = true;
+        st->reported = false;
+        st->nanos = 0;
         atomic_fetch_add_explicit(&st_queries, 1, memory_order_relaxed);
     }
+    st->nanos += dt;
     if (rc == SQLITE_ROW)
         return SP_ROW;
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        report_exec(st, SP_DONE);
         return SP_DONE;
+    }
     int mapped = map_rc(rc);
+    report_exec(st, mapped);
     atomic_fetch_add_explicit(&st_errors, 1, memory_order_relaxed);
     log_failure(st->db->h, rc, "step", sqlite3_sql(st->st));
     /* reset so the statement releases its locks; the error stays in sqlite3_errmsg */

@@ -435,9 +435,29 @@ fail:
     return rc;
 }
 
+/* Is there anything to claim? A read outside any transaction, so idle workers polling the queue
+ * never take the write lock. 1 yes, 0 no, or an error code (negative). */
+static int claimable(struct sp_db *db, int64_t now)
+{
+    struct sp_stmt *st = sp_db_prepare(
+        db, "SELECT 1 FROM jobs WHERE status = 'pending'"
+            " UNION ALL SELECT 1 FROM jobs WHERE status = 'running' AND lease_until < ? LIMIT 1");
+    if (!st)
+        return -SP_ERR;
+    sp_stmt_bind_int(st, 1, now);
+    int s = sp_stmt_step(st);
+    sp_stmt_reset(st);
+    return s == SP_ROW ? 1 : s == SP_DONE ? 0 : -step_rc(s);
+}
+
 int sp_store_job_claim(struct sp_db *db, const char *owner, int64_t now, int lease_s,
                        int max_attempts, struct sp_job *out)
 {
+    if (!sp_db_in_transaction(db)) {
+        int c = claimable(db, now);
+        if (c <= 0)
+            return c == 0 ? SP_NOTFOUND : -c;
+    }
     bool own;
     int rc = tx_begin(db, &own);
     if (rc != SP_OK)
