@@ -257,7 +257,7 @@ static int h_logout(struct sp_request *r, struct sp_response *resp)
         }
     }
     audit_auth(r, sp_db_thread(), r->principal.user_id, r->principal.username, "auth.logout",
-               refresh ? "logged out (access and refresh token revoked)" : "logged out");
+               refresh ? "logged out (refresh token given)" : "logged out");
     sp_resp_json(resp, 200, json_pack("{s:s}", "message", "Logged out"));
     return SP_OK;
 }

@@ -121,7 +121,8 @@ int sp_store_job_cancel(struct sp_db *db, int64_t id, int64_t now, struct sp_job
 /*
  * Claim the oldest pending job, or else a running job whose lease expired before `now`: it
  * becomes running under `owner` until now + lease_s, attempts + 1, started_at set once; a
- * packaging job's release moves to processing. A job that already had `max_attempts`
+ * packaging job's release moves to processing (an empty queue is seen with a read, without
+ * taking the write lock). A job that already had `max_attempts`
  * attempts is failed instead ("its worker stopped N times"), with its release.
  * SP_OK (out filled), SP_NOTFOUND (nothing to do), SP_AGAIN, SP_ERR.
  */
