@@ -51,7 +51,7 @@ static bool cache_ok(struct sp_app *app)
     struct sp_shared_bytes *b = sp_shared_new("text/plain", probe, 2);
     sp_cache_put(app->cache, "health:probe", b, 5);
     sp_shared_unref(b);
-    struct sp_shared_bytes *got = sp_cache_get(app->cache, "health:probe");
+    struct sp_shared_bytes *got = sp_cache_probe(app->cache, "health:probe");
     bool ok = got && got->len == 2 && memcmp(got->data, probe, 2) == 0;
     if (got)
         sp_shared_unref(got);

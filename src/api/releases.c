@@ -97,8 +97,10 @@ static int h_list(struct sp_request *req, struct sp_response *resp)
     json_t *items = json_array();
     for (size_t i = 0; i < list.n; i++)
         json_array_append_new(items, sp_api_release_json(&list.items[i]));
-    json_t *body = json_pack("{s:o, s:o}", "releases", items, "pagination",
-                             sp_api_pagination(q.page, q.per_page, list.total));
+    json_t *pagination = sp_api_pagination(q.page, q.per_page, list.total);
+    if (list.total_is_estimate) /* searches with many matches: see sp_store_release_list */
+        json_object_set_new(pagination, "total_is_estimate", json_true());
+    json_t *body = json_pack("{s:o, s:o}", "releases", items, "pagination", pagination);
     sp_release_list_free(&list);
     if (cacheable)
         sp_api_cache_reply(req, resp, key, 200, body);

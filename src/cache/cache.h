@@ -31,6 +31,8 @@ struct sp_cache *sp_cache_new(size_t max_bytes);
 void sp_cache_free(struct sp_cache *c);
 /* A new reference to the cached bytes, or NULL (miss or expired). */
 struct sp_shared_bytes *sp_cache_get(struct sp_cache *c, const char *key);
+/* Like sp_cache_get but not counted in the hit/miss statistics (health probes). */
+struct sp_shared_bytes *sp_cache_probe(struct sp_cache *c, const char *key);
 /* Store bytes under key for ttl seconds (a reference is taken). */
 void sp_cache_put(struct sp_cache *c, const char *key, struct sp_shared_bytes *b, int ttl);
 uint64_t sp_cache_gen(struct sp_cache *c, int gen);

@@ -6,6 +6,7 @@
 #include "cache/cache.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -168,7 +169,7 @@ static void grow(struct shard *s)
     s->nbuckets = n;
 }
 
-struct sp_shared_bytes *sp_cache_get(struct sp_cache *c, const char *key)
+static struct sp_shared_bytes *lookup(struct sp_cache *c, const char *key, bool count)
 {
     if (!c || !key)
         return NULL;
@@ -189,8 +190,19 @@ struct sp_shared_bytes *sp_cache_get(struct sp_cache *c, const char *key)
         }
     }
     pthread_mutex_unlock(&s->mu);
-    atomic_fetch_add_explicit(b ? &c->hits : &c->misses, 1, memory_order_relaxed);
+    if (count)
+        atomic_fetch_add_explicit(b ? &c->hits : &c->misses, 1, memory_order_relaxed);
     return b;
+}
+
+struct sp_shared_bytes *sp_cache_get(struct sp_cache *c, const char *key)
+{
+    return lookup(c, key, true);
+}
+
+struct sp_shared_bytes *sp_cache_probe(struct sp_cache *c, const char *key)
+{
+    return lookup(c, key, false);
 }
 
 void sp_cache_put(struct sp_cache *c, const char *key, struct sp_shared_bytes *b, int ttl)

@@ -187,6 +187,16 @@ static void job_log(struct run *r, const char *level, const char *fmt, ...)
     va_end(ap);
     if (sp_store_job_log(r->db, r->job->id, level, msg, sp_time_now()) != SP_OK)
         sp_warn("job log not written", "job %lld: %s", (long long)r->job->id, msg);
+    /* the same line on the process log, as structured fields (one line per job step) */
+    int lv = sp_log_level_parse(level);
+    if (lv < 0)
+        lv = SP_LOG_INFO;
+    if (sp_log_enabled(lv)) {
+        json_t *f = json_pack("{s:I, s:s, s:I, s:s, s:s}", "job_id", (json_int_t)r->job->id,
+                              "job_type", r->job->job_type, "release_id",
+                              (json_int_t)r->job->release_id, "step", r->last_step, "message", msg);
+        sp_log_j(lv, "job", f);
+    }
 }
 
 /* Record progress (at most once a second, and on every new step); renews the lease. A write
