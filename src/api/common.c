@@ -1,6 +1,7 @@
 /* common.c — helpers shared by the API handlers (see common.h). */
 #include "api/common.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -173,9 +174,33 @@ json_t *sp_api_release_json(const struct sp_release *r)
     json_object_set_new(o, "file_path", sp_api_str_or_null(r->file_path));
     json_object_set_new(o, "file_size", json_integer(r->file_size > 0 ? r->file_size : 0));
     json_object_set_new(o, "rule_id", sp_api_id_or_null(r->rule_id));
+    json_object_set_new(o, "parent_id", sp_api_id_or_null(r->parent_id));
     json_object_set_new(o, "created_at", sp_api_time(r->created_at));
     json_object_set_new(o, "updated_at", sp_api_time(r->updated_at));
     return o;
+}
+
+int sp_api_release_load(struct sp_request *req, struct sp_response *resp, int action,
+                        const char *what, struct sp_db **db, struct sp_release *r)
+{
+    int64_t id;
+    memset(r, 0, sizeof *r);
+    if (sp_api_param_id(req, resp, "id", "release", &id) != SP_OK)
+        return SP_NOTFOUND;
+    *db = sp_api_db(req, resp);
+    if (!*db)
+        return SP_AGAIN;
+    int rc = sp_store_release_get(*db, id, r);
+    if (rc != SP_OK) {
+        sp_api_fail(resp, rc, NULL, "release");
+        return rc;
+    }
+    if (action >= 0 && !sp_api_owner_or(req, r->user_id, SP_RES_RELEASES, action)) {
+        sp_api_forbidden(resp, what);
+        sp_release_clear(r);
+        return SP_FORBIDDEN;
+    }
+    return SP_OK;
 }
 
 json_t *sp_api_rule_json(const struct sp_rule *r)
@@ -225,6 +250,82 @@ int sp_api_forbidden(struct sp_response *resp, const char *what)
     struct sp_err e = {{0}, {0}};
     sp_err_set(&e, "", "you do not have permission to %s", what);
     sp_resp_rc(resp, SP_FORBIDDEN, &e);
+    return SP_OK;
+}
+
+/* ---- answers ---- */
+
+void sp_api_fail(struct sp_response *resp, int rc, const struct sp_err *e, const char *noun)
+{
+    struct sp_err d = {{0}, {0}};
+    if (!e || !e->message[0]) {
+        if (rc == SP_NOTFOUND)
+            sp_err_set(&d, "", "%s not found", noun);
+        else if (rc == SP_AGAIN)
+            sp_err_set(&d, "", "the database is busy, retry shortly");
+        e = &d;
+    }
+    sp_resp_rc(resp, rc, e);
+}
+
+int sp_api_param_id(struct sp_request *req, struct sp_response *resp, const char *name,
+                    const char *noun, int64_t *id)
+{
+    if (sp_req_param_id(req, name, id) == SP_OK)
+        return SP_OK;
+    sp_api_fail(resp, SP_NOTFOUND, NULL, noun);
+    return SP_NOTFOUND;
+}
+
+/* Answer rc (SP_INVALID or SP_CONFLICT) with a printf-style message naming field. */
+static int answer_v(struct sp_response *resp, int rc, const char *field, const char *fmt,
+                    va_list ap)
+{
+    struct sp_err e = {{0}, {0}};
+    snprintf(e.field, sizeof e.field, "%s", field ? field : "");
+    vsnprintf(e.message, sizeof e.message, fmt, ap);
+    sp_resp_rc(resp, rc, &e);
+    return SP_OK;
+}
+
+int sp_api_bad_request(struct sp_response *resp, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    answer_v(resp, SP_INVALID, field, fmt, ap);
+    va_end(ap);
+    return SP_OK;
+}
+
+int sp_api_conflict(struct sp_response *resp, const char *field, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    answer_v(resp, SP_CONFLICT, field, fmt, ap);
+    va_end(ap);
+    return SP_OK;
+}
+
+static bool listed(const char *const *list, const char *k)
+{
+    for (; list && *list; list++)
+        if (!strcmp(*list, k))
+            return true;
+    return false;
+}
+
+int sp_api_known_keys(const json_t *body, struct sp_response *resp, const char *const *known,
+                      const char *const *read_only)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)body, k, v)
+    {
+        if (!listed(known, k) && !listed(read_only, k)) {
+            sp_api_bad_request(resp, k, "unknown field '%.64s'", k);
+            return SP_INVALID;
+        }
+    }
     return SP_OK;
 }
 

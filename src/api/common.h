@@ -64,6 +64,29 @@ bool sp_api_owner_or(const struct sp_request *req, int64_t owner_id, int resourc
 /* Fill resp with 403 `forbidden`. Returns SP_OK (for `return sp_api_forbidden(resp, ...)`). */
 int sp_api_forbidden(struct sp_response *resp, const char *what);
 
+/* ---- answers shared by the handlers ----
+ * The int-returning ones return SP_OK, so a handler can `return sp_api_bad_request(...)`. */
+
+/* Answer a failed call by its return code (status chosen by sp_resp_rc: SP_ERR is a 500 that
+ * never shows a detail). The message and field of `e` when it has a message; otherwise
+ * "<noun> not found" for SP_NOTFOUND and "the database is busy, retry shortly" for SP_AGAIN. */
+void sp_api_fail(struct sp_response *resp, int rc, const struct sp_err *e, const char *noun);
+/* The positive integer path parameter `name`: SP_OK with *id, or SP_NOTFOUND after answering
+ * 404 "<noun> not found" (anything else names no object). */
+int sp_api_param_id(struct sp_request *req, struct sp_response *resp, const char *name,
+                    const char *noun, int64_t *id);
+/* 400 `validation_error` naming `field`, message printf-style. Returns SP_OK. */
+int sp_api_bad_request(struct sp_response *resp, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* 409 `conflict` naming `field` (NULL or "" for none), message printf-style. Returns SP_OK. */
+int sp_api_conflict(struct sp_response *resp, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Every key of the request body object must be in `known` or in `read_only` (keys of the
+ * resource a client may send back unchanged; both NULL-terminated, read_only may be NULL).
+ * SP_OK, or SP_INVALID after answering 400 "unknown field '<key>'" naming the key. */
+int sp_api_known_keys(const json_t *body, struct sp_response *resp, const char *const *known,
+                      const char *const *read_only);
+
 /*
  * Response cache (app->cache). Keys must contain every input the body depends on, including
  * the generation(s) of the resources read (sp_cache_gen), and never a per-user part unless
@@ -88,8 +111,15 @@ void sp_api_bump(struct sp_request *req, int gen);
 
 struct sp_release;
 /* The release object of the API: {id, name, user_id, group_id, group, release_type, status,
- * release_metadata, config, file_path, file_size, rule_id, created_at, updated_at}. */
+ * release_metadata, config, file_path, file_size, rule_id, parent_id (the release an action
+ * was made from, or null), created_at, updated_at}. */
 json_t *sp_api_release_json(const struct sp_release *r);
+/* Release {id} (the path parameter "id") into r, with the caller's connection in *db. Answers
+ * 404 (no such release), 503 (no database) or, when action >= 0 and the caller neither owns the
+ * release nor holds releases:<action>, 403 ("you do not have permission to <what>") itself and
+ * returns that code (r cleared); SP_OK otherwise (the caller clears r with sp_release_clear). */
+int sp_api_release_load(struct sp_request *req, struct sp_response *resp, int action,
+                        const char *what, struct sp_db **db, struct sp_release *r);
 
 struct sp_rule;
 /* The rule object: {id, name, scene, section, year, content (only when r->content is set),

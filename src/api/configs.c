@@ -28,31 +28,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int bad_request(struct sp_response *resp, const char *field, const char *msg)
-{
-    struct sp_err e;
-    sp_err_set(&e, field, "%s", msg);
-    sp_resp_rc(resp, SP_INVALID, &e);
-    return SP_OK;
-}
-
-static void store_failure(struct sp_response *resp, int rc, const struct sp_err *e,
-                          const char *what)
-{
-    if (rc == SP_INVALID || rc == SP_CONFLICT || rc == SP_NOTFOUND) {
-        sp_resp_rc(resp, rc, e);
-        return;
-    }
-    struct sp_err x;
-    sp_err_set(&x, "", "%s", rc == SP_AGAIN ? "the database is busy, try again" : what);
-    sp_resp_rc(resp, rc == SP_AGAIN ? SP_AGAIN : SP_ERR, &x);
-}
-
-static int not_found(struct sp_response *resp)
-{
-    sp_resp_error(resp, 404, "not_found", NULL, "no such configuration entry");
-    return SP_OK;
-}
+/* What a 404 names. */
+#define NOUN "configuration entry"
 
 /* ^[A-Z][A-Z0-9_]*$, 1..64 characters. */
 static bool key_ok(const char *s)
@@ -110,23 +87,10 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
     memset(in, 0, sizeof *in);
     if (sp_req_json_object(r, resp) != SP_OK)
         return SP_INVALID;
-    const char *k;
-    json_t *v;
-    json_object_foreach(r->json, k, v)
-    {
-        static const char *const known[] = {"key",        "value",       "secret",
-                                            "category",   "description", "id",
-                                            "created_at", "updated_at",  NULL};
-        bool ok = false;
-        for (const char *const *p = known; *p && !ok; p++)
-            ok = !strcmp(*p, k);
-        if (!ok) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "unknown field '%.64s'", k);
-            bad_request(resp, k, msg);
-            return SP_INVALID;
-        }
-    }
+    static const char *const known[] = {"key", "value", "secret", "category", "description", NULL};
+    static const char *const read_only[] = {"id", "created_at", "updated_at", NULL};
+    if (sp_api_known_keys(r->json, resp, known, read_only) != SP_OK)
+        return SP_INVALID;
     struct sp_err e = {{0}, {0}};
     int secret = 0;
     int rc = SP_OK;
@@ -145,12 +109,13 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
     in->has_secret = rc == SP_OK;
     in->secret = secret != 0;
     if (in->key && !key_ok(in->key)) {
-        bad_request(resp, "key",
-                    "key must be 1-64 characters: an upper-case letter, then A-Z 0-9 _");
+        sp_api_bad_request(resp, "key",
+                           "key must be 1-64 characters: an upper-case letter, then A-Z 0-9 _");
         return SP_INVALID;
     }
     if (in->category && !category_ok(in->category)) {
-        bad_request(resp, "category", "category must be 1-32 characters of A-Z a-z 0-9 _ - .");
+        sp_api_bad_request(resp, "category",
+                           "category must be 1-32 characters of A-Z a-z 0-9 _ - .");
         return SP_INVALID;
     }
     return SP_OK;
@@ -164,7 +129,7 @@ static void answer_entry(struct sp_response *resp, struct sp_db *db, int64_t id,
     if (rc == SP_OK)
         sp_resp_json(resp, status, entry_json(&c));
     else
-        store_failure(resp, rc, NULL, "could not load the configuration entry");
+        sp_api_fail(resp, rc, NULL, NOUN);
     sp_config_entry_free(&c);
 }
 
@@ -192,7 +157,7 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
     int64_t total = 0;
     int rc = sp_store_config_list(db, category, search, page, per_page, &rows, &n, &total);
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not list the configuration");
+        sp_api_fail(resp, rc, NULL, NOUN);
         return SP_OK;
     }
     json_t *arr = json_array();
@@ -211,8 +176,8 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
 static int h_get(struct sp_request *r, struct sp_response *resp)
 {
     int64_t id;
-    if (sp_req_param_id(r, "id", &id) != SP_OK)
-        return not_found(resp);
+    if (sp_api_param_id(r, resp, "id", NOUN, &id) != SP_OK)
+        return SP_OK;
     struct sp_db *db = sp_api_db(r, resp);
     if (db)
         answer_entry(resp, db, id, 200);
@@ -223,8 +188,10 @@ static int h_get(struct sp_request *r, struct sp_response *resp)
 static int h_get_key(struct sp_request *r, struct sp_response *resp)
 {
     const char *key = sp_req_param(r, "key");
-    if (!key || !key_ok(key))
-        return not_found(resp);
+    if (!key || !key_ok(key)) {
+        sp_api_fail(resp, SP_NOTFOUND, NULL, NOUN);
+        return SP_OK;
+    }
     struct sp_db *db = sp_api_db(r, resp);
     if (!db)
         return SP_OK;
@@ -232,10 +199,8 @@ static int h_get_key(struct sp_request *r, struct sp_response *resp)
     int rc = sp_store_config_get_by_key(db, key, &c);
     if (rc == SP_OK)
         sp_resp_json(resp, 200, entry_json(&c));
-    else if (rc == SP_NOTFOUND)
-        not_found(resp);
     else
-        store_failure(resp, rc, NULL, "could not load the configuration entry");
+        sp_api_fail(resp, rc, NULL, NOUN);
     sp_config_entry_free(&c);
     return SP_OK;
 }
@@ -267,7 +232,7 @@ static int h_create(struct sp_request *r, struct sp_response *resp)
     int rc = sp_store_config_create(db, &ci, &id, &e);
     sp_free(blob);
     if (rc != SP_OK) {
-        store_failure(resp, rc, &e, "could not create the configuration entry");
+        sp_api_fail(resp, rc, &e, NOUN);
         return SP_OK;
     }
     sp_api_bump(r, SP_GEN_CONFIG);
@@ -281,8 +246,8 @@ static int h_create(struct sp_request *r, struct sp_response *resp)
 static int h_update(struct sp_request *r, struct sp_response *resp)
 {
     int64_t id;
-    if (sp_req_param_id(r, "id", &id) != SP_OK)
-        return not_found(resp);
+    if (sp_api_param_id(r, resp, "id", NOUN, &id) != SP_OK)
+        return SP_OK;
     struct config_input in;
     if (parse_input(r, resp, false, &in) != SP_OK)
         return SP_OK;
@@ -291,10 +256,8 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
         return SP_OK;
     struct sp_config_entry cur;
     int rc = sp_store_config_get(db, id, &cur);
-    if (rc == SP_NOTFOUND)
-        return not_found(resp);
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not load the configuration entry");
+        sp_api_fail(resp, rc, NULL, NOUN);
         return SP_OK;
     }
     bool secret = in.has_secret ? in.secret : cur.secret;
@@ -303,9 +266,9 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
         in.value = NULL;
     if (cur.secret && !secret && !in.value) {
         sp_config_entry_free(&cur);
-        return bad_request(resp, "value",
-                           "give a new value to make a secret entry plain: a secret is never "
-                           "revealed");
+        return sp_api_bad_request(resp, "value",
+                                  "give a new value to make a secret entry plain: a secret is "
+                                  "never revealed");
     }
     struct sp_config_patch p = {
         .key = in.key,
@@ -334,7 +297,7 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
     snprintf(key, sizeof key, "%s", in.key ? in.key : cur.key);
     sp_config_entry_free(&cur);
     if (rc != SP_OK) {
-        store_failure(resp, rc, &e, "could not update the configuration entry");
+        sp_api_fail(resp, rc, &e, NOUN);
         return SP_OK;
     }
     sp_api_bump(r, SP_GEN_CONFIG);
@@ -347,8 +310,8 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
 static int h_delete(struct sp_request *r, struct sp_response *resp)
 {
     int64_t id;
-    if (sp_req_param_id(r, "id", &id) != SP_OK)
-        return not_found(resp);
+    if (sp_api_param_id(r, resp, "id", NOUN, &id) != SP_OK)
+        return SP_OK;
     struct sp_db *db = sp_api_db(r, resp);
     if (!db)
         return SP_OK;
@@ -356,13 +319,9 @@ static int h_delete(struct sp_request *r, struct sp_response *resp)
     int rc = sp_store_config_get(db, id, &cur);
     if (rc == SP_OK)
         rc = sp_store_config_delete(db, id);
-    if (rc == SP_NOTFOUND) {
-        sp_config_entry_free(&cur);
-        return not_found(resp);
-    }
     if (rc != SP_OK) {
         sp_config_entry_free(&cur);
-        store_failure(resp, rc, NULL, "could not delete the configuration entry");
+        sp_api_fail(resp, rc, NULL, NOUN);
         return SP_OK;
     }
     sp_api_bump(r, SP_GEN_CONFIG);

@@ -47,19 +47,6 @@ static json_t *job_json(const struct sp_job *j)
     return o;
 }
 
-static void fail(struct sp_response *resp, int rc, const struct sp_err *e)
-{
-    struct sp_err d = {{0}, {0}};
-    if (!e || !e->message[0]) {
-        if (rc == SP_NOTFOUND)
-            sp_err_set(&d, "", "job not found");
-        else if (rc == SP_AGAIN)
-            sp_err_set(&d, "", "the database is busy, retry shortly");
-        e = &d;
-    }
-    sp_resp_rc(resp, rc, e);
-}
-
 /* GET /api/jobs → 200 {jobs: [Job], pagination}. */
 static int h_list(struct sp_request *req, struct sp_response *resp)
 {
@@ -77,7 +64,7 @@ static int h_list(struct sp_request *req, struct sp_response *resp)
     struct sp_job_list list;
     int rc = sp_store_job_list(db, &q, &list);
     if (rc != SP_OK) {
-        fail(resp, rc, NULL);
+        sp_api_fail(resp, rc, NULL, "job");
         return SP_OK;
     }
     json_t *items = json_array();
@@ -95,16 +82,14 @@ static int load(struct sp_request *req, struct sp_response *resp, int action, st
                 struct sp_job *j)
 {
     int64_t id;
-    if (sp_req_param_id(req, "id", &id) != SP_OK) {
-        fail(resp, SP_NOTFOUND, NULL);
+    if (sp_api_param_id(req, resp, "id", "job", &id) != SP_OK)
         return SP_NOTFOUND;
-    }
     *db = sp_api_db(req, resp);
     if (!*db)
         return SP_AGAIN;
     int rc = sp_store_job_get(*db, id, j);
     if (rc != SP_OK) {
-        fail(resp, rc, NULL);
+        sp_api_fail(resp, rc, NULL, "job");
         return rc;
     }
     if (!sp_api_owner_or(req, j->user_id, SP_RES_JOBS, action)) {
@@ -158,7 +143,7 @@ static int h_logs(struct sp_request *req, struct sp_response *resp)
     struct sp_job_log_list logs;
     int rc = sp_store_job_logs(db, j.id, since, page, per_page, &logs);
     if (rc != SP_OK) {
-        fail(resp, rc, NULL);
+        sp_api_fail(resp, rc, NULL, "job");
         sp_job_clear(&j);
         return SP_OK;
     }
@@ -187,7 +172,7 @@ static int h_cancel(struct sp_request *req, struct sp_response *resp)
     int64_t now = sp_time_now();
     int rc = sp_store_job_cancel(db, j.id, now, &after, &e);
     if (rc != SP_OK) {
-        fail(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "job");
         sp_job_clear(&j);
         return SP_OK;
     }

@@ -43,45 +43,11 @@
 #define NFO_MAX (1024 * 1024)
 #define REASON_MAX 2000
 
-static void fail(struct sp_response *resp, int rc, const struct sp_err *e, const char *what)
-{
-    struct sp_err d = {{0}, {0}};
-    if (!e || !e->message[0]) {
-        if (rc == SP_NOTFOUND)
-            sp_err_set(&d, "", "%s not found", what);
-        else if (rc == SP_AGAIN)
-            sp_err_set(&d, "", "the database is busy, retry shortly");
-        else if (rc == SP_ERR)
-            sp_err_set(&d, "", "internal error");
-        e = &d;
-    }
-    sp_resp_rc(resp, rc, e);
-}
-
 /* Release {id} readable by the caller; 404/403/503 answered here. */
 static int load(struct sp_request *req, struct sp_response *resp, struct sp_db **db,
                 struct sp_release *r)
 {
-    int64_t id;
-    memset(r, 0, sizeof *r);
-    if (sp_req_param_id(req, "id", &id) != SP_OK) {
-        fail(resp, SP_NOTFOUND, NULL, "release");
-        return SP_NOTFOUND;
-    }
-    *db = sp_api_db(req, resp);
-    if (!*db)
-        return SP_AGAIN;
-    int rc = sp_store_release_get(*db, id, r);
-    if (rc != SP_OK) {
-        fail(resp, rc, NULL, "release");
-        return rc;
-    }
-    if (!sp_api_owner_or(req, r->user_id, SP_RES_RELEASES, SP_ACT_READ)) {
-        sp_api_forbidden(resp, "read this release");
-        sp_release_clear(r);
-        return SP_FORBIDDEN;
-    }
-    return SP_OK;
+    return sp_api_release_load(req, resp, SP_ACT_READ, "read this release", db, r);
 }
 
 /* <data>/releases/<name>/<file> into out; 0, or -1 when the release has no usable name. */
@@ -108,7 +74,7 @@ static int h_files(struct sp_request *req, struct sp_response *resp)
     size_t n = 0;
     int rc = sp_store_release_files(db, r.id, &files, &n);
     if (rc != SP_OK) {
-        fail(resp, rc, NULL, "release");
+        sp_api_fail(resp, rc, NULL, "release");
         sp_release_clear(&r);
         return SP_OK;
     }
@@ -196,7 +162,7 @@ static int h_file(struct sp_request *req, struct sp_response *resp)
     /* only the files the release lists: the name is never used to walk the disk */
     int rc = name ? sp_store_release_file_get(db, r.id, name, &f) : SP_NOTFOUND;
     if (rc != SP_OK || file_path(req, &r, f.name, path, sizeof path) != 0) {
-        fail(resp, rc == SP_OK ? SP_NOTFOUND : rc, NULL, "file");
+        sp_api_fail(resp, rc == SP_OK ? SP_NOTFOUND : rc, NULL, "file");
         sp_release_clear(&r);
         return SP_OK;
     }
@@ -207,7 +173,7 @@ static int h_file(struct sp_request *req, struct sp_response *resp)
         if (fd >= 0)
             close(fd);
         sp_warn("release file missing", "%s: %s", path, strerror(errno));
-        fail(resp, SP_NOTFOUND, NULL, "file");
+        sp_api_fail(resp, SP_NOTFOUND, NULL, "file");
         return SP_OK;
     }
     uint64_t size = (uint64_t)st.st_size, off = 0, len = size;
@@ -256,7 +222,7 @@ static int h_nfo(struct sp_request *req, struct sp_response *resp)
         struct sp_err e = {{0}, {0}};
         if (rc == SP_OK)
             sp_err_set(&e, "", "release %lld has no NFO yet (it is %s)", (long long)r.id, r.status);
-        fail(resp, rc == SP_OK ? SP_NOTFOUND : rc, &e, "NFO");
+        sp_api_fail(resp, rc == SP_OK ? SP_NOTFOUND : rc, &e, "NFO");
         goto out;
     }
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -264,7 +230,7 @@ static int h_nfo(struct sp_request *req, struct sp_response *resp)
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > NFO_MAX) {
         if (fd >= 0)
             close(fd);
-        fail(resp, SP_NOTFOUND, NULL, "NFO");
+        sp_api_fail(resp, SP_NOTFOUND, NULL, "NFO");
         goto out;
     }
     unsigned char *raw = sp_malloc((size_t)st.st_size + 1);
@@ -272,7 +238,7 @@ static int h_nfo(struct sp_request *req, struct sp_response *resp)
     close(fd);
     if (got != st.st_size) {
         sp_free(raw);
-        fail(resp, SP_ERR, NULL, "NFO");
+        sp_api_fail(resp, SP_ERR, NULL, "NFO");
         goto out;
     }
     struct sp_buf text = SP_BUF_INIT;
@@ -507,7 +473,7 @@ static void do_action(struct action_task *t)
                        (long long)orig.id);
         if (rc == SP_INVALID || rc == SP_NOTFOUND)
             goto invalid;
-        fail(resp, rc, &e, "release");
+        sp_api_fail(resp, rc, &e, "release");
         goto out;
     }
 
@@ -517,14 +483,14 @@ static void do_action(struct action_task *t)
     if (!mkdtemp(updir)) {
         sp_error("action", "cannot create %s: %s", updir, strerror(errno));
         updir[0] = '\0';
-        fail(resp, SP_ERR, NULL, "release");
+        sp_api_fail(resp, SP_ERR, NULL, "release");
         goto out;
     }
     snprintf(newfile, sizeof newfile, "%s/%s", updir, p.input_name);
     if (link_or_copy(p.input, newfile) != 0) {
         sp_error("action", "cannot copy %s to %s: %s", p.input, newfile, strerror(errno));
         newfile[0] = '\0';
-        fail(resp, SP_ERR, NULL, "release");
+        sp_api_fail(resp, SP_ERR, NULL, "release");
         goto out;
     }
     snprintf(rel_path, sizeof rel_path, "uploads/%s/%s", strrchr(updir, '/') + 1, p.input_name);
@@ -543,7 +509,7 @@ static void do_action(struct action_task *t)
     int64_t new_id = 0, job_id = 0;
     rc = sp_store_release_derive(db, &d, sp_time_now(), &new_id, &job_id, &e);
     if (rc != SP_OK) {
-        fail(resp, rc, &e, "release");
+        sp_api_fail(resp, rc, &e, "release");
         goto out;
     }
     newfile[0] = updir[0] = '\0'; /* the new release owns them now */

@@ -25,19 +25,6 @@ static const char *const sort_orders[] = {"desc", "asc", NULL};
 #define LIST_CACHE_PAGES 5
 #define SEARCH_MAX 200
 
-static void fail(struct sp_response *resp, int rc, const struct sp_err *e, const char *what)
-{
-    struct sp_err d = {{0}, {0}};
-    if (!e || !e->message[0]) {
-        if (rc == SP_NOTFOUND)
-            sp_err_set(&d, "", "%s not found", what);
-        else if (rc == SP_AGAIN)
-            sp_err_set(&d, "", "the database is busy, retry shortly");
-        e = &d;
-    }
-    sp_resp_rc(resp, rc, e);
-}
-
 /* GET /api/releases → 200 {releases: [Release], pagination}. */
 static int h_list(struct sp_request *req, struct sp_response *resp)
 {
@@ -91,7 +78,7 @@ static int h_list(struct sp_request *req, struct sp_response *resp)
     struct sp_release_list list;
     int rc = sp_store_release_list(db, &q, &list);
     if (rc != SP_OK) {
-        fail(resp, rc, NULL, "releases");
+        sp_api_fail(resp, rc, NULL, "releases");
         return SP_OK;
     }
     json_t *items = json_array();
@@ -113,18 +100,7 @@ static int h_list(struct sp_request *req, struct sp_response *resp)
 static int load(struct sp_request *req, struct sp_response *resp, struct sp_db **db,
                 struct sp_release *r)
 {
-    int64_t id;
-    if (sp_req_param_id(req, "id", &id) != SP_OK) {
-        fail(resp, SP_NOTFOUND, NULL, "release");
-        return SP_NOTFOUND;
-    }
-    *db = sp_api_db(req, resp);
-    if (!*db)
-        return SP_AGAIN;
-    int rc = sp_store_release_get(*db, id, r);
-    if (rc != SP_OK)
-        fail(resp, rc, NULL, "release");
-    return rc;
+    return sp_api_release_load(req, resp, -1, NULL, db, r);
 }
 
 /* GET /api/releases/{id} → 200 Release. */
@@ -145,8 +121,10 @@ static int h_get(struct sp_request *req, struct sp_response *resp)
 /*
  * PUT /api/releases/{id} {release_metadata?, config?, status?, rule_id?} → 200 Release.
  * release_metadata is merged field by field (null removes a field); config (validated, see
- * sp_api_release_config_check) replaces the stored options; status moves only along
- * draft→queued→processing→completed|failed (409).
+ * sp_api_release_config_check) replaces the stored options. `status` may only repeat the
+ * current one: a release is queued by POST /api/wizard/{id}/finalize (or an action), which
+ * creates its packaging job in the same transaction, and only that job moves it on; a release
+ * a PUT had queued would wait for a job nobody created. Any other status → 409.
  */
 static int h_update(struct sp_request *req, struct sp_response *resp)
 {
@@ -190,9 +168,18 @@ static int h_update(struct sp_request *req, struct sp_response *resp)
         p.config = config;
     }
 
+    if (p.status && strcmp(p.status, r.status) != 0) {
+        sp_err_set(&e, "status",
+                   "release %lld is %s: its status is changed by its packaging job, not by PUT; "
+                   "to package a draft use POST /api/wizard/%lld/finalize",
+                   (long long)r.id, r.status, (long long)r.id);
+        sp_api_fail(resp, SP_CONFLICT, &e, "release");
+        goto out;
+    }
+
     rc = sp_store_release_update(db, r.id, &p, sp_time_now(), &updated, &e);
     if (rc != SP_OK) {
-        fail(resp, rc, &e, "release");
+        sp_api_fail(resp, rc, &e, "release");
         goto out;
     }
     sp_api_bump(req, SP_GEN_RELEASES);
@@ -225,7 +212,7 @@ static int h_delete(struct sp_request *req, struct sp_response *resp)
     int rc = sp_store_release_delete(db, r.id, &old, &e);
     sp_release_clear(&r);
     if (rc != SP_OK) {
-        fail(resp, rc, &e, "release");
+        sp_api_fail(resp, rc, &e, "release");
         return SP_OK;
     }
     sp_api_bump(req, SP_GEN_RELEASES);

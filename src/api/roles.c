@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ROLE_NAME_MIN 2
 #define ROLE_DESCRIPTION_MAX 255
 #define ROLE_MAX_PERMS 64
 
@@ -38,58 +37,6 @@ struct role_input {
     uint64_t perm_bits; /* the bits of perm_ids (not expanded) */
 };
 
-static int bad_request(struct sp_response *resp, const char *field, const char *msg)
-{
-    struct sp_err e;
-    sp_err_set(&e, field, "%s", msg);
-    sp_resp_rc(resp, SP_INVALID, &e);
-    return SP_OK;
-}
-
-static int conflict(struct sp_response *resp, const char *msg)
-{
-    struct sp_err e;
-    sp_err_set(&e, "", "%s", msg);
-    sp_resp_rc(resp, SP_CONFLICT, &e);
-    return SP_OK;
-}
-
-static void store_failure(struct sp_response *resp, int rc, const struct sp_err *e,
-                          const char *what)
-{
-    if (rc == SP_INVALID || rc == SP_CONFLICT || rc == SP_NOTFOUND) {
-        sp_resp_rc(resp, rc, e);
-        return;
-    }
-    struct sp_err x;
-    sp_err_set(&x, "", "%s", rc == SP_AGAIN ? "the database is busy, try again" : what);
-    sp_resp_rc(resp, rc == SP_AGAIN ? SP_AGAIN : SP_ERR, &x);
-}
-
-static bool name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < ROLE_NAME_MIN || n > SP_ROLE_NAME_MAX)
-        return false;
-    for (; *s; s++) {
-        char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
-static bool read_only_key(const char *k)
-{
-    static const char *const ro[] = {"id",         "builtin",    "permissions", "user_count",
-                                     "created_at", "updated_at", NULL};
-    for (const char *const *p = ro; *p; p++)
-        if (!strcmp(*p, k))
-            return true;
-    return false;
-}
-
 /* Parse the body; permission ids are checked against the catalogue. SP_OK, or SP_INVALID with
  * the answer (400, or 503/500 when the catalogue could not be read) in resp. */
 static int parse_input(struct sp_request *r, struct sp_response *resp, struct sp_db *db,
@@ -98,18 +45,11 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, struct sp
     memset(in, 0, sizeof *in);
     if (sp_req_json_object(r, resp) != SP_OK)
         return SP_INVALID;
-    const char *k;
-    json_t *v;
-    json_object_foreach(r->json, k, v)
-    {
-        if (strcmp(k, "name") && strcmp(k, "description") && strcmp(k, "permission_ids") &&
-            !read_only_key(k)) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "unknown field '%.64s'", k);
-            bad_request(resp, k, msg);
-            return SP_INVALID;
-        }
-    }
+    static const char *const known[] = {"name", "description", "permission_ids", NULL};
+    static const char *const read_only[] = {"id",         "builtin",    "permissions", "user_count",
+                                            "created_at", "updated_at", NULL};
+    if (sp_api_known_keys(r->json, resp, known, read_only) != SP_OK)
+        return SP_INVALID;
     struct sp_err e = {{0}, {0}};
     if (sp_json_string(r->json, "name", creating ? SP_REQUIRED : SP_OPTIONAL, 1,
                        SP_ROLE_NAME_MAX + 64, &in->name, &e) == SP_INVALID ||
@@ -118,8 +58,8 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, struct sp
         sp_resp_rc(resp, SP_INVALID, &e);
         return SP_INVALID;
     }
-    if (in->name && !name_ok(in->name)) {
-        bad_request(resp, "name", "name must be 2-64 characters of A-Z a-z 0-9 _ . -");
+    if (in->name && !sp_role_name_valid(in->name)) {
+        sp_api_bad_request(resp, "name", "name must be 2-64 characters of A-Z a-z 0-9 _ . -");
         return SP_INVALID;
     }
     json_t *arr = NULL;
@@ -134,16 +74,17 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, struct sp
     int np = 0;
     int rc = sp_store_permissions_list(db, &ps, &np);
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not read the permissions");
+        sp_api_fail(resp, rc, NULL, "permission");
         return SP_INVALID;
     }
     size_t i;
+    json_t *v;
     json_array_foreach(arr, i, v)
     {
         if (!json_is_integer(v) || json_integer_value(v) < 1) {
             sp_free(ps);
-            bad_request(resp, "permission_ids",
-                        "permission_ids must be a list of permission ids (integers)");
+            sp_api_bad_request(resp, "permission_ids",
+                               "permission_ids must be a list of permission ids (integers)");
             return SP_INVALID;
         }
         int64_t id = json_integer_value(v);
@@ -153,10 +94,9 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, struct sp
                 found = &ps[j];
         if (!found) {
             sp_free(ps);
-            char msg[96];
-            snprintf(msg, sizeof msg, "unknown permission id %lld (see GET /api/permissions)",
-                     (long long)id);
-            bad_request(resp, "permission_ids", msg);
+            sp_api_bad_request(resp, "permission_ids",
+                               "unknown permission id %lld (see GET /api/permissions)",
+                               (long long)id);
             return SP_INVALID;
         }
         bool dup = false;
@@ -166,7 +106,7 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, struct sp
             continue;
         if (in->nperms == ROLE_MAX_PERMS) {
             sp_free(ps);
-            bad_request(resp, "permission_ids", "too many permission ids");
+            sp_api_bad_request(resp, "permission_ids", "too many permission ids");
             return SP_INVALID;
         }
         in->perm_ids[in->nperms++] = id;
@@ -198,10 +138,8 @@ static void answer_role(struct sp_response *resp, struct sp_db *db, int64_t id, 
     int rc = sp_store_role_get(db, id, &role);
     if (rc == SP_OK)
         rc = sp_store_role_permission_ids(db, id, &ids, &n);
-    if (rc == SP_NOTFOUND)
-        sp_resp_error(resp, 404, "not_found", NULL, "no such role");
-    else if (rc != SP_OK)
-        store_failure(resp, rc, NULL, "could not load the role");
+    if (rc != SP_OK)
+        sp_api_fail(resp, rc, NULL, "role");
     else
         sp_resp_json(resp, status, role_json(&role, ids, n));
     sp_free(ids);
@@ -220,7 +158,7 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
     int n = 0;
     int rc = sp_store_role_list(db, &roles, &n);
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not list roles");
+        sp_api_fail(resp, rc, NULL, "role");
         return SP_OK;
     }
     json_t *arr = json_array();
@@ -236,7 +174,7 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
     sp_free(roles);
     if (rc != SP_OK) {
         json_decref(arr);
-        store_failure(resp, rc, NULL, "could not list roles");
+        sp_api_fail(resp, rc, NULL, "role");
         return SP_OK;
     }
     sp_resp_json(
@@ -249,10 +187,8 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
 static int h_get(struct sp_request *r, struct sp_response *resp)
 {
     int64_t id;
-    if (sp_req_param_id(r, "id", &id) != SP_OK) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such role");
+    if (sp_api_param_id(r, resp, "id", "role", &id) != SP_OK)
         return SP_OK;
-    }
     struct sp_db *db = sp_api_db(r, resp);
     if (db)
         answer_role(resp, db, id, 200);
@@ -274,7 +210,7 @@ static int h_create(struct sp_request *r, struct sp_response *resp)
     int64_t id = 0;
     int rc = sp_store_role_create(db, in->name, in->description, in->perm_ids, in->nperms, &id, &e);
     if (rc != SP_OK) {
-        store_failure(resp, rc, &e, "could not create the role");
+        sp_api_fail(resp, rc, &e, "role");
         return SP_OK;
     }
     sp_api_bump(r, SP_GEN_ROLES);
@@ -286,27 +222,30 @@ static int h_create(struct sp_request *r, struct sp_response *resp)
     return SP_OK;
 }
 
+/* Role {id} into cur, with this thread's connection in *db; 404/503 answered here. */
+static int load_role(struct sp_request *r, struct sp_response *resp, struct sp_db **db,
+                     struct sp_role *cur)
+{
+    int64_t id;
+    if (sp_api_param_id(r, resp, "id", "role", &id) != SP_OK)
+        return SP_NOTFOUND;
+    if (!(*db = sp_api_db(r, resp)))
+        return SP_AGAIN;
+    int rc = sp_store_role_get(*db, id, cur);
+    if (rc != SP_OK)
+        sp_api_fail(resp, rc, NULL, "role");
+    return rc;
+}
+
 /* PUT /api/roles/{id} */
 static int h_update(struct sp_request *r, struct sp_response *resp)
 {
-    int64_t id;
-    if (sp_req_param_id(r, "id", &id) != SP_OK) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such role");
-        return SP_OK;
-    }
-    struct sp_db *db = sp_api_db(r, resp);
-    if (!db)
-        return SP_OK;
+    struct sp_db *db;
     struct sp_role cur;
-    int rc = sp_store_role_get(db, id, &cur);
-    if (rc == SP_NOTFOUND) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such role");
+    if (load_role(r, resp, &db, &cur) != SP_OK)
         return SP_OK;
-    }
-    if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not load the role");
-        return SP_OK;
-    }
+    int64_t id = cur.id;
+    int rc;
     struct role_input *in = sp_req_alloc(r, sizeof *in);
     if (parse_input(r, resp, db, false, in) != SP_OK)
         return SP_OK;
@@ -315,13 +254,13 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
     if (in->has_perms && !grantable(r, in->perm_bits | cur.perms))
         return sp_api_forbidden(resp, "change a role that carries permissions you do not hold");
     if (cur.builtin && in->name && strcmp(in->name, cur.name) != 0)
-        return conflict(resp, "a built-in role cannot be renamed");
+        return sp_api_conflict(resp, "", "a built-in role cannot be renamed");
     struct sp_err e = {{0}, {0}};
     rc =
         sp_store_role_update(db, id, in->name, in->description, in->has_perms ? in->perm_ids : NULL,
                              in->has_perms ? in->nperms : -1, &e);
     if (rc != SP_OK) {
-        store_failure(resp, rc, &e, "could not update the role");
+        sp_api_fail(resp, rc, &e, "role");
         return SP_OK;
     }
     sp_api_bump(r, SP_GEN_ROLES);
@@ -336,44 +275,28 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
 /* DELETE /api/roles/{id} */
 static int h_delete(struct sp_request *r, struct sp_response *resp)
 {
-    int64_t id;
-    if (sp_req_param_id(r, "id", &id) != SP_OK) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such role");
-        return SP_OK;
-    }
-    struct sp_db *db = sp_api_db(r, resp);
-    if (!db)
-        return SP_OK;
+    struct sp_db *db;
     struct sp_role cur;
-    int rc = sp_store_role_get(db, id, &cur);
-    if (rc == SP_NOTFOUND) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such role");
+    if (load_role(r, resp, &db, &cur) != SP_OK)
         return SP_OK;
-    }
-    if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not load the role");
-        return SP_OK;
-    }
-    char msg[160];
-    if (cur.builtin) {
-        snprintf(msg, sizeof msg, "the built-in role %s cannot be deleted", cur.name);
-        return conflict(resp, msg);
-    }
-    if (cur.nusers > 0) {
-        snprintf(msg, sizeof msg, "the role %s is held by %d user%s; take it away from %s first",
-                 cur.name, cur.nusers, cur.nusers == 1 ? "" : "s",
-                 cur.nusers == 1 ? "them" : "each of them");
-        return conflict(resp, msg);
-    }
+    int64_t id = cur.id;
+    int rc;
+    if (cur.builtin)
+        return sp_api_conflict(resp, "", "the built-in role %s cannot be deleted", cur.name);
+    if (cur.nusers > 0)
+        return sp_api_conflict(
+            resp, "", "the role %s is held by %d user%s; take it away from %s first", cur.name,
+            cur.nusers, cur.nusers == 1 ? "" : "s", cur.nusers == 1 ? "them" : "each of them");
     struct sp_err e = {{0}, {0}};
     rc = sp_store_role_delete(db, id, &e);
     if (rc == SP_CONFLICT) /* a user was given the role since we looked */
-        return conflict(resp, "the role is held by at least one user");
+        return sp_api_conflict(resp, "", "the role is held by at least one user");
     if (rc != SP_OK) {
-        store_failure(resp, rc, &e, "could not delete the role");
+        sp_api_fail(resp, rc, &e, "role");
         return SP_OK;
     }
     sp_api_bump(r, SP_GEN_ROLES);
+    char msg[160];
     snprintf(msg, sizeof msg, "Role %s deleted", cur.name);
     r->audit_summary = sp_req_strdup(r, msg);
     sp_resp_json(resp, 200, json_pack("{s:s}", "message", msg));

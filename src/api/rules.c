@@ -23,19 +23,6 @@
 #define YEAR_MAX 2100
 #define LIST_CACHE_PAGES 5
 
-static void fail(struct sp_response *resp, int rc, const struct sp_err *e)
-{
-    struct sp_err d = {{0}, {0}};
-    if (!e || !e->message[0]) {
-        if (rc == SP_NOTFOUND)
-            sp_err_set(&d, "", "rule not found");
-        else if (rc == SP_AGAIN)
-            sp_err_set(&d, "", "the database is busy, retry shortly");
-        e = &d;
-    }
-    sp_resp_rc(resp, rc, e);
-}
-
 /* GET /api/rules?scene=&section=&year=&search= → 200 {rules: [Rule without content],
  * pagination}, newest first. */
 static int h_list(struct sp_request *req, struct sp_response *resp)
@@ -66,7 +53,7 @@ static int h_list(struct sp_request *req, struct sp_response *resp)
     struct sp_rule_list list;
     int rc = sp_store_rule_list(db, &q, &list);
     if (rc != SP_OK) {
-        fail(resp, rc, NULL);
+        sp_api_fail(resp, rc, NULL, "rule");
         return SP_OK;
     }
     json_t *items = json_array();
@@ -88,7 +75,7 @@ static void reply_rule(struct sp_response *resp, struct sp_db *db, int64_t id, i
     struct sp_rule r;
     int rc = sp_store_rule_get(db, id, &r);
     if (rc != SP_OK) {
-        fail(resp, rc, NULL);
+        sp_api_fail(resp, rc, NULL, "rule");
         return;
     }
     sp_resp_json(resp, status, sp_api_rule_json(&r));
@@ -99,10 +86,8 @@ static void reply_rule(struct sp_response *resp, struct sp_db *db, int64_t id, i
 static int h_get(struct sp_request *req, struct sp_response *resp)
 {
     int64_t id;
-    if (sp_req_param_id(req, "id", &id) != SP_OK) {
-        fail(resp, SP_NOTFOUND, NULL);
+    if (sp_api_param_id(req, resp, "id", "rule", &id) != SP_OK)
         return SP_OK;
-    }
     struct sp_db *db = sp_api_db(req, resp);
     if (db)
         reply_rule(resp, db, id, 200);
@@ -113,17 +98,15 @@ static int h_get(struct sp_request *req, struct sp_response *resp)
 static int h_spec(struct sp_request *req, struct sp_response *resp)
 {
     int64_t id;
-    if (sp_req_param_id(req, "id", &id) != SP_OK) {
-        fail(resp, SP_NOTFOUND, NULL);
+    if (sp_api_param_id(req, resp, "id", "rule", &id) != SP_OK)
         return SP_OK;
-    }
     struct sp_db *db = sp_api_db(req, resp);
     if (!db)
         return SP_OK;
     char *spec = NULL;
     int rc = sp_store_rule_spec(db, id, &spec);
     if (rc != SP_OK) {
-        fail(resp, rc, NULL);
+        sp_api_fail(resp, rc, NULL, "rule");
         return SP_OK;
     }
     json_t *body =
@@ -187,7 +170,7 @@ static int h_create(struct sp_request *req, struct sp_response *resp)
     int64_t id = 0;
     int rc = sp_store_rule_create(db, &in, req->principal.user_id, sp_time_now(), &id);
     if (rc != SP_OK) {
-        fail(resp, rc, NULL);
+        sp_api_fail(resp, rc, NULL, "rule");
         return SP_OK;
     }
     char *spec = sp_rule_spec_text(in.content); /* the constraints the text states */
@@ -206,10 +189,8 @@ static int h_update(struct sp_request *req, struct sp_response *resp)
     struct sp_rule_input in;
     bool any;
     int64_t id;
-    if (sp_req_param_id(req, "id", &id) != SP_OK) {
-        fail(resp, SP_NOTFOUND, NULL);
+    if (sp_api_param_id(req, resp, "id", "rule", &id) != SP_OK)
         return SP_OK;
-    }
     if (sp_req_json_object(req, resp) != SP_OK)
         return SP_OK;
     if (read_input(req->json, false, &in, &any, &e) != SP_OK) {
@@ -226,7 +207,7 @@ static int h_update(struct sp_request *req, struct sp_response *resp)
         return SP_OK;
     int rc = sp_store_rule_update(db, id, &in, sp_time_now());
     if (rc != SP_OK) {
-        fail(resp, rc, NULL);
+        sp_api_fail(resp, rc, NULL, "rule");
         return SP_OK;
     }
     if (in.content) { /* a new text: its constraints */
@@ -245,16 +226,14 @@ static int h_delete(struct sp_request *req, struct sp_response *resp)
 {
     struct sp_err e = {{0}, {0}};
     int64_t id;
-    if (sp_req_param_id(req, "id", &id) != SP_OK) {
-        fail(resp, SP_NOTFOUND, NULL);
+    if (sp_api_param_id(req, resp, "id", "rule", &id) != SP_OK)
         return SP_OK;
-    }
     struct sp_db *db = sp_api_db(req, resp);
     if (!db)
         return SP_OK;
     int rc = sp_store_rule_delete(db, id, &e);
     if (rc != SP_OK) {
-        fail(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "rule");
         return SP_OK;
     }
     sp_api_bump(req, SP_GEN_RULES);

@@ -39,23 +39,8 @@
 #include <string.h>
 
 #define PASSWORD_MIN_CHARS 10
-#define USERNAME_MIN 3
 
 /* ---- validation ---- */
-
-static bool username_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < USERNAME_MIN || n > SP_USERNAME_MAX)
-        return false;
-    for (; *s; s++) {
-        char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
 
 /* A plausible address: one '@' between a non-empty local part and a dotted domain, no spaces
  * or control characters. Deliverability is not our business. */
@@ -99,30 +84,11 @@ struct user_input {
     int64_t role_ids[SP_USER_MAX_ROLES];
 };
 
+/* Answer 400 naming field; SP_INVALID (the code of a failed parse). */
 static int invalid(struct sp_response *resp, const char *field, const char *msg)
 {
-    struct sp_err e;
-    sp_err_set(&e, field, "%s", msg);
-    sp_resp_rc(resp, SP_INVALID, &e);
+    sp_api_bad_request(resp, field, "%s", msg);
     return SP_INVALID;
-}
-
-/* The same from a handler: answers 400 and returns SP_OK (the handler's return code). */
-static int bad_request(struct sp_response *resp, const char *field, const char *msg)
-{
-    invalid(resp, field, msg);
-    return SP_OK;
-}
-
-/* Keys of the public user object a client may send back unchanged (ignored). */
-static bool read_only_key(const char *k)
-{
-    static const char *const ro[] = {
-        "id", "roles", "created_at", "updated_at", "last_login_at", "permissions", NULL};
-    for (const char *const *p = ro; *p; p++)
-        if (!strcmp(*p, k))
-            return true;
-    return false;
 }
 
 /* Parse and validate the body. SP_OK, or SP_INVALID with the 400 in resp. */
@@ -132,27 +98,19 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
     memset(in, 0, sizeof *in);
     if (sp_req_json_object(r, resp) != SP_OK)
         return SP_INVALID;
-    const char *k;
-    json_t *v;
-    json_object_foreach(r->json, k, v)
-    {
-        static const char *const known[] = {"username", "email",  "password", "old_password",
-                                            "note",     "active", "role_ids", NULL};
-        bool ok = read_only_key(k);
-        for (const char *const *p = known; *p && !ok; p++)
-            ok = !strcmp(*p, k);
-        if (!ok) {
-            char msg[160];
-            snprintf(msg, sizeof msg, "unknown field '%.64s'", k);
-            return invalid(resp, k, msg);
-        }
-    }
+    static const char *const known[] = {"username", "email",  "password", "old_password",
+                                        "note",     "active", "role_ids", NULL};
+    /* keys of the public user object a client may send back unchanged (ignored) */
+    static const char *const read_only[] = {
+        "id", "roles", "created_at", "updated_at", "last_login_at", "permissions", NULL};
+    if (sp_api_known_keys(r->json, resp, known, read_only) != SP_OK)
+        return SP_INVALID;
     struct sp_err e = {{0}, {0}};
     int rc = sp_json_string(r->json, "username", creating ? SP_REQUIRED : SP_OPTIONAL, 1,
                             SP_USERNAME_MAX + 64, &in->username, &e);
     if (rc == SP_INVALID)
         goto bad;
-    if (in->username && !username_ok(in->username))
+    if (in->username && !sp_username_valid(in->username))
         return invalid(resp, "username", "username must be 3-64 characters of A-Z a-z 0-9 _ . -");
 
     json_t *ev = json_object_get(r->json, "email");
@@ -199,6 +157,7 @@ static int parse_input(struct sp_request *r, struct sp_response *resp, bool crea
     if (roles) {
         in->has_roles = true;
         size_t i;
+        json_t *v;
         json_array_foreach(roles, i, v)
         {
             if (!json_is_integer(v) || json_integer_value(v) < 1)
@@ -221,27 +180,6 @@ bad:
 }
 
 /* ---- helpers ---- */
-
-/* Answer a store failure: SP_INVALID/SP_CONFLICT/SP_NOTFOUND with e, busy → 503, else 500. */
-static void store_failure(struct sp_response *resp, int rc, const struct sp_err *e,
-                          const char *what)
-{
-    if (rc == SP_INVALID || rc == SP_CONFLICT || rc == SP_NOTFOUND) {
-        sp_resp_rc(resp, rc, e);
-        return;
-    }
-    struct sp_err x;
-    sp_err_set(&x, "", "%s", rc == SP_AGAIN ? "the database is busy, try again" : what);
-    sp_resp_rc(resp, rc == SP_AGAIN ? SP_AGAIN : SP_ERR, &x);
-}
-
-static int conflict(struct sp_response *resp, const char *field, const char *msg)
-{
-    struct sp_err e;
-    sp_err_set(&e, field, "%s", msg);
-    sp_resp_rc(resp, SP_CONFLICT, &e);
-    return SP_OK;
-}
 
 /* The user object of the admin API: the public one plus role_ids. */
 static json_t *user_detail(const struct sp_user *u)
@@ -279,13 +217,11 @@ static int role_grantable(struct sp_request *r, struct sp_response *resp, struct
     struct sp_role role;
     int rc = sp_store_role_get(db, id, &role);
     if (rc == SP_NOTFOUND) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "unknown role id %lld", (long long)id);
-        invalid(resp, "role_ids", msg);
+        sp_api_bad_request(resp, "role_ids", "unknown role id %lld", (long long)id);
         return SP_INVALID;
     }
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not load the role");
+        sp_api_fail(resp, rc, NULL, "role");
         return rc;
     }
     if (r->principal.is_admin)
@@ -361,7 +297,7 @@ static void answer_user(struct sp_response *resp, struct sp_db *db, int64_t id, 
     if (rc == SP_OK)
         sp_resp_json(resp, status, user_detail(u));
     else
-        store_failure(resp, rc, NULL, "could not load the user");
+        sp_api_fail(resp, rc, NULL, "user");
     sp_free(u);
 }
 
@@ -384,7 +320,7 @@ static void apply(struct user_task *t, const char *new_hash)
     struct sp_db *db = sp_db_thread();
     struct sp_err e = {{0}, {0}};
     if (!db) {
-        store_failure(resp, SP_AGAIN, NULL, "the database is unavailable");
+        sp_api_fail(resp, SP_AGAIN, NULL, "user");
         return;
     }
     int rc;
@@ -404,7 +340,7 @@ static void apply(struct user_task *t, const char *new_hash)
         int64_t id = 0;
         rc = sp_store_user_create(db, &nu, &id, &e);
         if (rc != SP_OK) {
-            store_failure(resp, rc, &e, "could not create the user");
+            sp_api_fail(resp, rc, &e, "user");
             return;
         }
         r->audit_resource_id = id;
@@ -434,7 +370,7 @@ static void apply(struct user_task *t, const char *new_hash)
         sp_db_rollback(db);
     }
     if (rc != SP_OK) {
-        store_failure(resp, rc, &e, "could not update the user");
+        sp_api_fail(resp, rc, &e, "user");
         return;
     }
     user_changed(r, t->id);
@@ -457,7 +393,7 @@ static void hash_run(void *arg)
     } else {
         char hash[SP_PASSWORD_HASH_MAX];
         if (sp_password_hash(t->in.password, hash, sizeof hash) != SP_OK)
-            store_failure(t->resp, SP_ERR, NULL, "could not hash the password");
+            sp_api_fail(t->resp, SP_ERR, NULL, "user");
         else
             apply(t, hash);
         memset(hash, 0, sizeof hash);
@@ -507,7 +443,7 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
     int rc = sp_store_user_list(db, (int)page, (int)per_page, search,
                                 has_active == SP_OK ? (active ? 1 : 0) : -1, &users, &n, &total);
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not list users");
+        sp_api_fail(resp, rc, NULL, "user");
         return SP_OK;
     }
     json_t *arr = json_array();
@@ -524,10 +460,8 @@ static int h_list(struct sp_request *r, struct sp_response *resp)
 static int h_get(struct sp_request *r, struct sp_response *resp)
 {
     int64_t id;
-    if (sp_req_param_id(r, "id", &id) != SP_OK) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such user");
+    if (sp_api_param_id(r, resp, "id", "user", &id) != SP_OK)
         return SP_OK;
-    }
     if (id != r->principal.user_id && !sp_api_can(r, SP_RES_USERS, SP_ACT_READ))
         return sp_api_forbidden(resp, "see other users (users:read)");
     struct sp_db *db = sp_api_db(r, resp);
@@ -535,10 +469,8 @@ static int h_get(struct sp_request *r, struct sp_response *resp)
         return SP_OK;
     struct sp_user *u = sp_malloc(sizeof *u);
     int rc = sp_store_user_get(db, id, u);
-    if (rc == SP_NOTFOUND)
-        sp_resp_error(resp, 404, "not_found", NULL, "no such user");
-    else if (rc != SP_OK)
-        store_failure(resp, rc, NULL, "could not load the user");
+    if (rc != SP_OK)
+        sp_api_fail(resp, rc, NULL, "user");
     else
         sp_resp_json(resp, 200, user_detail(u));
     sp_free(u);
@@ -554,8 +486,8 @@ static int h_create(struct sp_request *r, struct sp_response *resp)
     if (parse_input(r, resp, true, &t->in) != SP_OK)
         return SP_OK;
     if (t->in.old_password)
-        return bad_request(resp, "old_password",
-                           "old_password is only for changing your own password");
+        return sp_api_bad_request(resp, "old_password",
+                                  "old_password is only for changing your own password");
     struct sp_db *db = sp_api_db(r, resp);
     if (!db)
         return SP_OK;
@@ -579,10 +511,8 @@ static int h_create(struct sp_request *r, struct sp_response *resp)
 static int h_update(struct sp_request *r, struct sp_response *resp)
 {
     int64_t id;
-    if (sp_req_param_id(r, "id", &id) != SP_OK) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such user");
+    if (sp_api_param_id(r, resp, "id", "user", &id) != SP_OK)
         return SP_OK;
-    }
     struct user_task *t = sp_req_alloc(r, sizeof *t);
     t->req = r;
     t->resp = resp;
@@ -598,37 +528,33 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
         return sp_api_forbidden(resp, "change anything of your own account but your password "
                                       "and note (users:write)");
     if (in->old_password && !self)
-        return bad_request(resp, "old_password",
-                           "old_password is only for changing your own password");
+        return sp_api_bad_request(resp, "old_password",
+                                  "old_password is only for changing your own password");
     if (self && in->password && !in->old_password)
-        return bad_request(resp, "old_password",
-                           "old_password is required to change your own password");
+        return sp_api_bad_request(resp, "old_password",
+                                  "old_password is required to change your own password");
     if (in->old_password && !in->password)
-        return bad_request(resp, "password",
-                           "password (the new one) is required with old_password");
+        return sp_api_bad_request(resp, "password",
+                                  "password (the new one) is required with old_password");
 
     struct sp_db *db = sp_api_db(r, resp);
     if (!db)
         return SP_OK;
     struct sp_user *cur = sp_req_alloc(r, sizeof *cur);
     int rc = sp_store_user_get(db, id, cur);
-    if (rc == SP_NOTFOUND) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such user");
-        return SP_OK;
-    }
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not load the user");
+        sp_api_fail(resp, rc, NULL, "user");
         return SP_OK;
     }
     if (!self && holds_role(cur, "admin") && !r->principal.is_admin)
         return sp_api_forbidden(resp, "change an administrator's account");
     if (self && in->has_active && !in->active)
-        return conflict(resp, "active", "you cannot disable your own account");
+        return sp_api_conflict(resp, "active", "you cannot disable your own account");
     if (self && in->has_roles && holds_role(cur, "admin")) {
         struct sp_role admin;
         if (sp_store_role_get_by_name(db, "admin", &admin) == SP_OK &&
             !has_id(in->role_ids, in->nroles, admin.id))
-            return conflict(resp, "role_ids", "you cannot remove your own admin role");
+            return sp_api_conflict(resp, "role_ids", "you cannot remove your own admin role");
     }
     if (in->has_roles && roles_grantable(r, resp, db, in, cur) != SP_OK)
         return SP_OK;
@@ -660,23 +586,17 @@ static int h_update(struct sp_request *r, struct sp_response *resp)
 static int h_delete(struct sp_request *r, struct sp_response *resp)
 {
     int64_t id;
-    if (sp_req_param_id(r, "id", &id) != SP_OK) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such user");
+    if (sp_api_param_id(r, resp, "id", "user", &id) != SP_OK)
         return SP_OK;
-    }
     if (id == r->principal.user_id)
-        return conflict(resp, NULL, "you cannot delete your own account");
+        return sp_api_conflict(resp, NULL, "you cannot delete your own account");
     struct sp_db *db = sp_api_db(r, resp);
     if (!db)
         return SP_OK;
     struct sp_user *u = sp_req_alloc(r, sizeof *u);
     int rc = sp_store_user_get(db, id, u);
-    if (rc == SP_NOTFOUND) {
-        sp_resp_error(resp, 404, "not_found", NULL, "no such user");
-        return SP_OK;
-    }
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not load the user");
+        sp_api_fail(resp, rc, NULL, "user");
         return SP_OK;
     }
     if (holds_role(u, "admin") && !r->principal.is_admin)
@@ -692,13 +612,13 @@ static int h_delete(struct sp_request *r, struct sp_response *resp)
         return SP_OK;
     }
     if (rc != SP_CONFLICT) {
-        store_failure(resp, rc, NULL, "could not delete the user");
+        sp_api_fail(resp, rc, NULL, "user");
         return SP_OK;
     }
     /* owns releases or jobs: keep the row (history stays attributable), switch it off */
     rc = sp_store_user_set_active(db, id, false);
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not deactivate the user");
+        sp_api_fail(resp, rc, NULL, "user");
         return SP_OK;
     }
     user_changed(r, id);
@@ -710,7 +630,7 @@ static int h_delete(struct sp_request *r, struct sp_response *resp)
     r->audit_summary = sp_req_strdup(r, msg);
     rc = sp_store_user_get(db, id, u);
     if (rc != SP_OK) {
-        store_failure(resp, rc, NULL, "could not load the user");
+        sp_api_fail(resp, rc, NULL, "user");
         return SP_OK;
     }
     sp_resp_json(

@@ -72,9 +72,7 @@ static int h_create(struct sp_request *req, struct sp_response *resp)
     bool group_created = false;
     int rc = sp_store_release_create_draft(db, &d, sp_time_now(), &release_id, &group_created, &e);
     if (rc != SP_OK) {
-        if (rc == SP_AGAIN && !e.message[0])
-            sp_err_set(&e, "", "the database is busy, retry shortly");
-        sp_resp_rc(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "release");
         return SP_OK;
     }
     sp_api_bump(req, SP_GEN_RELEASES);

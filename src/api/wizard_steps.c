@@ -107,21 +107,6 @@ static int park(struct sp_request *req, struct sp_response *resp, step_fn fn)
 
 /* ---- shared checks ---- */
 
-static void fail(struct sp_response *resp, int rc, const struct sp_err *e)
-{
-    struct sp_err d = {{0}, {0}};
-    if (!e || !e->message[0]) {
-        if (rc == SP_NOTFOUND)
-            sp_err_set(&d, "", "release not found");
-        else if (rc == SP_AGAIN)
-            sp_err_set(&d, "", "the database is busy, retry shortly");
-        else if (rc == SP_ERR)
-            sp_err_set(&d, "", "internal error");
-        e = &d;
-    }
-    sp_resp_rc(resp, rc, e);
-}
-
 static void invalid(struct sp_response *resp, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -141,25 +126,9 @@ static void invalid(struct sp_response *resp, const char *field, const char *fmt
 static int load_draft(struct sp_request *req, struct sp_response *resp, struct sp_db **db,
                       struct sp_release *r)
 {
-    int64_t id;
-    memset(r, 0, sizeof *r);
-    if (sp_req_param_id(req, "id", &id) != SP_OK) {
-        fail(resp, SP_NOTFOUND, NULL);
-        return SP_NOTFOUND;
-    }
-    *db = sp_api_db(req, resp);
-    if (!*db)
-        return SP_AGAIN;
-    int rc = sp_store_release_get(*db, id, r);
-    if (rc != SP_OK) {
-        fail(resp, rc, NULL);
+    int rc = sp_api_release_load(req, resp, SP_ACT_MOD, "drive another user's draft", db, r);
+    if (rc != SP_OK)
         return rc;
-    }
-    if (!sp_api_owner_or(req, r->user_id, SP_RES_RELEASES, SP_ACT_MOD)) {
-        sp_api_forbidden(resp, "drive another user's draft");
-        sp_release_clear(r);
-        return SP_FORBIDDEN;
-    }
     if (strcmp(r->status, "draft") != 0 && strcmp(r->status, "failed") != 0) {
         struct sp_err e = {{0}, {0}};
         sp_err_set(&e, "status", "release %lld is %s: only a draft goes through the wizard",
@@ -261,7 +230,7 @@ static void pack_error(struct sp_response *resp, int rc, const struct sp_err *e,
         sp_resp_rc(resp, SP_INVALID, &m);
         return;
     }
-    fail(resp, rc, e);
+    sp_api_fail(resp, rc, e, "release");
 }
 
 /* The NFO of a plan as UTF-8 (a new json string). */
@@ -307,7 +276,7 @@ static void do_upload_file(struct sp_request *req, struct sp_response *resp)
         if (rc == SP_INVALID)
             invalid(resp, "file", "%s", e.message);
         else
-            fail(resp, SP_ERR, NULL);
+            sp_api_fail(resp, SP_ERR, NULL, "release");
         goto out;
     }
     if (!strchr(name, '.')) {
@@ -317,14 +286,14 @@ static void do_upload_file(struct sp_request *req, struct sp_response *resp)
     snprintf(dir, sizeof dir, "%s/uploads/%lld", data_dir(req), (long long)r.id);
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
         sp_error("upload", "cannot create %s: %s", dir, strerror(errno));
-        fail(resp, SP_ERR, NULL);
+        sp_api_fail(resp, SP_ERR, NULL, "release");
         goto out;
     }
     snprintf(dest, sizeof dest, "%s/%s", dir, name);
     upload_present(req, &r, old, sizeof old);
     if (sp_req_upload_keep(req, dest, &e) != SP_OK) {
         sp_error("upload", "%s", e.message);
-        fail(resp, SP_ERR, NULL);
+        sp_api_fail(resp, SP_ERR, NULL, "release");
         goto out;
     }
     cfg = sp_release_config(&r);
@@ -343,7 +312,7 @@ static void do_upload_file(struct sp_request *req, struct sp_response *resp)
     if (rc != SP_OK) {
         if (!old[0] || strcmp(old, dest) != 0)
             unlink(dest);
-        fail(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "release");
         goto out;
     }
     if (old[0] && strcmp(old, dest) != 0)
@@ -401,7 +370,7 @@ static void do_upload_url(struct sp_request *req, struct sp_response *resp)
                                            sp_time_now(), &job_id, &e);
     sp_free(ptext);
     if (rc != SP_OK) {
-        fail(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "release");
         sp_release_clear(&r);
         return;
     }
@@ -462,7 +431,7 @@ static void do_analyze(struct sp_request *req, struct sp_response *resp)
         if (rc == SP_INVALID)
             invalid(resp, "file", "%s", e.message);
         else
-            fail(resp, SP_ERR, NULL);
+            sp_api_fail(resp, SP_ERR, NULL, "release");
         goto out;
     }
     /* what the file says, then what the user already gave */
@@ -504,7 +473,7 @@ static void do_analyze(struct sp_request *req, struct sp_response *resp)
     rc = sp_store_wizard_save(db, r.id, &s, sp_time_now(), &e);
     if (rc != SP_OK) {
         json_decref(analysis);
-        fail(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "release");
         goto out;
     }
     sp_api_bump(req, SP_GEN_RELEASES);
@@ -590,7 +559,7 @@ static void do_metadata(struct sp_request *req, struct sp_response *resp)
     if (taken != 0) {
         if (taken > 0)
             sp_err_set(&e, "name", "the release %s already exists", name);
-        fail(resp, taken > 0 ? SP_CONFLICT : SP_ERR, taken > 0 ? &e : NULL);
+        sp_api_fail(resp, taken > 0 ? SP_CONFLICT : SP_ERR, taken > 0 ? &e : NULL, "release");
         goto out;
     }
     api = sp_meta_to_api_json(&merged);
@@ -601,7 +570,7 @@ static void do_metadata(struct sp_request *req, struct sp_response *resp)
                                .wizard_step = max_step(&r, STEP_METADATA)};
     int rc = sp_store_wizard_save(db, r.id, &s, sp_time_now(), &e);
     if (rc != SP_OK) {
-        fail(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "release");
         goto out;
     }
     sp_api_bump(req, SP_GEN_RELEASES);
@@ -769,7 +738,7 @@ static void do_templates_post(struct sp_request *req, struct sp_response *resp)
     struct sp_wizard_save s = {.config = cfg_text, .wizard_step = max_step(&r, STEP_TEMPLATE)};
     int rc = sp_store_wizard_save(db, r.id, &s, sp_time_now(), &e);
     if (rc != SP_OK) {
-        fail(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "release");
         goto out;
     }
     sp_api_bump(req, SP_GEN_RELEASES);
@@ -881,7 +850,7 @@ static void do_options(struct sp_request *req, struct sp_response *resp)
     int rc = sp_store_wizard_save(db, r.id, &s, sp_time_now(), &e);
     if (rc != SP_OK) {
         json_decref(stored);
-        fail(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "release");
         goto out;
     }
     sp_api_bump(req, SP_GEN_RELEASES);
@@ -924,7 +893,7 @@ static void do_finalize(struct sp_request *req, struct sp_response *resp)
     int rc = sp_store_wizard_finalize(db, r.id, req->principal.user_id, res.dirname, NULL,
                                       sp_time_now(), &job_id, &e);
     if (rc != SP_OK) {
-        fail(resp, rc, &e);
+        sp_api_fail(resp, rc, &e, "release");
         goto out;
     }
     sp_jobs_notify(req->app);

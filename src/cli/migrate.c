@@ -21,15 +21,10 @@ static void usage(FILE *out)
 
 int sp_cli_migrate(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-    }
     struct sp_config cfg;
-    if (sp_config_load(&cfg, &argc, argv, stderr) < 0)
-        return 2;
+    int st = sp_cli_start(&argc, argv, usage, &cfg);
+    if (st >= 0)
+        return st;
     if (argc > 1) {
         fprintf(stderr, "scenepacker migrate: unexpected argument '%s'\n", argv[1]);
         return 2;

@@ -252,15 +252,10 @@ out:
 
 int sp_cli_secrets(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-    }
     struct sp_config cfg;
-    if (sp_config_load(&cfg, &argc, argv, stderr) < 0)
-        return 2;
+    int st = sp_cli_start(&argc, argv, usage, &cfg);
+    if (st >= 0)
+        return st;
     const char *cmd = argc > 1 ? argv[1] : NULL;
     const char *new_hex = NULL;
     for (int i = 2; i < argc; i++) {

@@ -48,31 +48,12 @@ static void stage(void *arg, const char *what)
     fflush(stderr);
 }
 
-static int username_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 3 || n > SP_USERNAME_MAX)
-        return 0;
-    for (; *s; s++) {
-        char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 int sp_cli_seed(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-    }
     struct sp_config cfg;
-    if (sp_config_load(&cfg, &argc, argv, stderr) < 0)
-        return 2;
+    int st = sp_cli_start(&argc, argv, usage, &cfg);
+    if (st >= 0)
+        return st;
     struct sp_err e = {{0}, {0}};
     const char *releases_s = NULL, *user_s = NULL, *groups_s = NULL, *seed_s = NULL;
     int bulk = -1;
@@ -117,16 +98,17 @@ int sp_cli_seed(int argc, char **argv)
     char name[SP_USERNAME_MAX + 1];
     size_t nlen = (size_t)(colon - user_s);
     if (nlen > SP_USERNAME_MAX) {
-        fprintf(stderr, "scenepacker seed: username longer than %d characters\n",
-                SP_USERNAME_MAX);
+        fprintf(stderr, "scenepacker seed: username longer than %d characters\n", SP_USERNAME_MAX);
         return 2;
     }
     memcpy(name, user_s, nlen);
     name[nlen] = '\0';
     const char *password = colon + 1;
-    if (!username_ok(name)) {
-        fprintf(stderr, "scenepacker seed: invalid username '%s': 3-64 characters of "
-                        "A-Z a-z 0-9 _ . -\n", name);
+    if (!sp_username_valid(name)) {
+        fprintf(stderr,
+                "scenepacker seed: invalid username '%s': 3-64 characters of "
+                "A-Z a-z 0-9 _ . -\n",
+                name);
         return 2;
     }
     if (strlen(password) > 1024) {
@@ -134,8 +116,10 @@ int sp_cli_seed(int argc, char **argv)
         return 2;
     }
     if (strlen(password) < 10)
-        fprintf(stderr, "warning: the password of '%s' is shorter than 10 characters; accepted "
-                        "for load testing only, never use this account in production\n", name);
+        fprintf(stderr,
+                "warning: the password of '%s' is shorter than 10 characters; accepted "
+                "for load testing only, never use this account in production\n",
+                name);
 
     if (sp_app_init_store(&cfg, false, &e) != SP_OK) {
         fprintf(stderr, "scenepacker seed: %s\n", e.message);

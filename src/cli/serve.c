@@ -58,18 +58,13 @@ static void raise_fd_limit(int max_connections)
 
 int sp_cli_serve(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-    }
     int rc = 1;
     struct sp_err e = {{0}, {0}};
     struct sp_app *app = sp_calloc(1, sizeof *app);
-    if (sp_config_load(&app->cfg, &argc, argv, stderr) < 0) {
+    int st = sp_cli_start(&argc, argv, usage, &app->cfg);
+    if (st >= 0) {
         sp_free(app);
-        return 2;
+        return st;
     }
     if (argc > 1) {
         fprintf(stderr, "scenepacker serve: unexpected argument '%s' (see --help)\n", argv[1]);

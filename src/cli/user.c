@@ -39,21 +39,6 @@ static void usage(FILE *out)
     sp_config_help(out);
 }
 
-/* 1 when name is 3-64 characters of [A-Za-z0-9_.-] (the API's rule). */
-static int username_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 3 || n > SP_USERNAME_MAX)
-        return 0;
-    for (; *s; s++) {
-        char c = *s;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 static int email_ok(const char *s)
 {
     size_t n = strlen(s);
@@ -214,7 +199,7 @@ static int cmd_add(struct sp_db *db, struct opts *o)
         return 2;
     }
     const char *name = o->pos[1];
-    if (!username_ok(name)) {
+    if (!sp_username_valid(name)) {
         fprintf(stderr, "invalid username '%s': 3-64 characters of A-Z a-z 0-9 _ . -\n", name);
         return 2;
     }
@@ -319,8 +304,7 @@ static int cmd_active(struct sp_db *db, struct opts *o, bool active)
         fprintf(stderr, "cannot update the user: %s\n", sp_db_errmsg(db));
         return 1;
     }
-    printf("user %s %s\n", u.username,
-           active ? "enabled" : "disabled; its tokens no longer work");
+    printf("user %s %s\n", u.username, active ? "enabled" : "disabled; its tokens no longer work");
     return 0;
 }
 
@@ -361,15 +345,10 @@ static int cmd_list(struct sp_db *db, struct opts *o)
 
 int sp_cli_user(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
-    }
     struct sp_config cfg;
-    if (sp_config_load(&cfg, &argc, argv, stderr) < 0)
-        return 2;
+    int st = sp_cli_start(&argc, argv, usage, &cfg);
+    if (st >= 0)
+        return st;
     struct opts o;
     if (parse(argc, argv, &o) < 0)
         return 2;

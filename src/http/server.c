@@ -36,6 +36,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/upload.h"
+#include "store/db.h"
 #include "util/alloc.h"
 #include "util/log.h"
 #include "util/pool.h"
@@ -766,6 +767,8 @@ int sp_server_start(struct sp_app *app, struct sp_err *e)
         sp_router_shutdown();
         return SP_ERR;
     }
+    /* commits on the I/O threads must not pay for WAL checkpoints (see store/db.h) */
+    sp_db_checkpoints_start();
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv.port = di ? di->port : cfg->listen_port;
     srv.watchdog_stop = 0;
@@ -832,6 +835,7 @@ void sp_server_drain_and_stop(int timeout_ms)
     watchdog_stop();
     MHD_stop_daemon(srv.daemon);
     srv.daemon = NULL;
+    sp_db_checkpoints_stop();
     watch_lists_free();
     srv.port = 0;
     cache_flush_this_thread();

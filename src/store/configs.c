@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/db.h"
+#include "store/tx.h"
 #include "util/alloc.h"
 #include "util/time.h"
 
@@ -155,8 +156,8 @@ int sp_store_config_update(struct sp_db *db, int64_t id, const struct sp_config_
 {
     if (!db)
         return SP_ERR;
-    bool own = !sp_db_in_transaction(db);
-    int rc = own ? sp_db_begin(db) : SP_OK;
+    bool own;
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
     int64_t now = sp_time_now();
@@ -194,11 +195,9 @@ int sp_store_config_update(struct sp_db *db, int64_t id, const struct sp_config_
         rc = changed(db, st);
     }
 out:
-    if (own) {
-        if (rc == SP_OK)
-            return sp_db_commit(db);
-        sp_db_rollback(db);
-    }
+    if (rc == SP_OK)
+        return sp_store_tx_commit(db, own);
+    sp_store_tx_rollback(db, own);
     return rc;
 }
 

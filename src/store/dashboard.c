@@ -6,11 +6,7 @@
 
 #include "store/db.h"
 #include "store/releases.h"
-
-static int step_rc(int rc)
-{
-    return rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
-}
+#include "store/tx.h"
 
 static void add_type(struct sp_dash_global *g, const char *type, int64_t n)
 {
@@ -50,7 +46,7 @@ int sp_store_dashboard_global(struct sp_db *db, struct sp_dash_global *out)
     }
     sp_stmt_reset(st);
     if (rc != SP_DONE)
-        return step_rc(rc);
+        return sp_store_step_rc(rc);
 
     st = sp_db_prepare(db, "SELECT status, n FROM job_counts WHERE user_id = 0 AND n > 0");
     if (!st)
@@ -64,7 +60,7 @@ int sp_store_dashboard_global(struct sp_db *db, struct sp_dash_global *out)
     }
     sp_stmt_reset(st);
     if (rc != SP_DONE)
-        return step_rc(rc);
+        return sp_store_step_rc(rc);
 
     st = sp_db_prepare(db, "SELECT r.id, r.name, r.status, r.release_type, r.created_at, g.name"
                            " FROM releases r LEFT JOIN groups g ON g.id = r.group_id"
@@ -87,7 +83,7 @@ int sp_store_dashboard_global(struct sp_db *db, struct sp_dash_global *out)
     }
     sp_stmt_reset(st);
     if (rc != SP_DONE && rc != SP_ROW)
-        return step_rc(rc);
+        return sp_store_step_rc(rc);
     return SP_OK;
 }
 
@@ -100,7 +96,7 @@ static int sum_for(struct sp_db *db, const char *sql, int64_t user_id, int64_t *
     int rc = sp_stmt_step(st);
     *out = rc == SP_ROW ? sp_stmt_column_int(st, 0) : 0;
     sp_stmt_reset(st);
-    return rc == SP_ROW ? SP_OK : step_rc(rc);
+    return rc == SP_ROW ? SP_OK : sp_store_step_rc(rc);
 }
 
 int sp_store_dashboard_user(struct sp_db *db, int64_t user_id, int64_t *releases, int64_t *jobs)

@@ -34,6 +34,15 @@ enum { SP_COL_NULL = 0, SP_COL_INT, SP_COL_FLOAT, SP_COL_TEXT, SP_COL_BLOB };
  * sp_db_thread(). */
 int sp_db_global_init(const char *url, struct sp_err *e);
 void sp_db_global_shutdown(void);
+/*
+ * Move WAL checkpoints off the committing threads: connections opened after this call no longer
+ * checkpoint inside their commits; a background thread does (when the WAL passes 1000 pages, or
+ * each second while it holds anything), without blocking readers or writers. For the server,
+ * whose I/O threads write; after sp_db_global_init. sp_db_checkpoints_stop() joins the thread
+ * (call it before sp_db_global_shutdown). Both are no-ops when there is nothing to do.
+ */
+void sp_db_checkpoints_start(void);
+void sp_db_checkpoints_stop(void);
 
 /* This thread's connection (opened on first use; NULL with a log line when it cannot be). */
 struct sp_db *sp_db_thread(void);

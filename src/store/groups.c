@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "store/db.h"
+#include "store/tx.h"
 #include "util/alloc.h"
-#include "util/buf.h"
 
 static bool alnum(char c)
 {
@@ -41,7 +41,7 @@ static int select_id(struct sp_db *db, const char *name, int64_t *id)
     } else if (rc == SP_DONE) {
         rc = SP_NOTFOUND;
     } else {
-        rc = rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
+        rc = sp_store_step_rc(rc);
     }
     sp_stmt_reset(st);
     return rc;
@@ -69,7 +69,7 @@ int sp_store_group_ensure(struct sp_db *db, const char *name, int64_t now, int64
     if (rc == SP_CONFLICT)
         rc = SP_OK; /* lost a race: the winner's row is selected below */
     if (rc != SP_OK)
-        return rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
+        return sp_store_step_rc(rc);
     bool inserted = sp_db_changes(db) == 1;
     rc = select_id(db, name, id);
     if (rc == SP_NOTFOUND)
@@ -92,24 +92,10 @@ void sp_group_list_free(struct sp_group_list *l)
 static int list_page(struct sp_db *db, const char *like, int64_t page, int64_t per_page,
                      struct sp_group_list *out);
 
-/* "%text%" with LIKE wildcards escaped by '!' (portable across SQLite and MariaDB). */
-static char *like_pattern(const char *text)
-{
-    struct sp_buf b = SP_BUF_INIT;
-    sp_buf_putc(&b, '%');
-    for (const char *p = text; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '!')
-            sp_buf_putc(&b, '!');
-        sp_buf_putc(&b, *p);
-    }
-    sp_buf_putc(&b, '%');
-    return sp_buf_steal(&b);
-}
-
 int sp_store_group_list(struct sp_db *db, const char *search, int64_t page, int64_t per_page,
                         struct sp_group_list *out)
 {
-    char *like = (search && *search) ? like_pattern(search) : NULL;
+    char *like = (search && *search) ? sp_store_like_contains(search) : NULL;
     int rc = list_page(db, like, page, per_page, out);
     sp_free(like);
     return rc;
@@ -155,7 +141,7 @@ static int list_page(struct sp_db *db, const char *like, int64_t page, int64_t p
     sp_stmt_reset(st);
     if (rc != SP_DONE) {
         sp_group_list_free(out);
-        return rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
+        return sp_store_step_rc(rc);
     }
     if ((int64_t)out->n < per_page && (out->n > 0 || offset == 0)) {
         out->total = offset + (int64_t)out->n;
@@ -175,7 +161,7 @@ static int list_page(struct sp_db *db, const char *like, int64_t page, int64_t p
     sp_stmt_reset(st);
     if (rc != SP_ROW) {
         sp_group_list_free(out);
-        return rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
+        return sp_store_step_rc(rc);
     }
     return SP_OK;
 }

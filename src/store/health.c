@@ -10,6 +10,7 @@
 
 #include "store/db.h"
 #include "store/jobs.h"
+#include "store/tx.h"
 #include "util/time.h"
 
 /* The file SQLite's "main" schema lives in, from the connection itself (so it is the file this
@@ -157,7 +158,7 @@ int sp_store_health_jobs(struct sp_db *db, int64_t now, int64_t stuck_after_s,
     sp_stmt_reset(st);
     if (s != SP_ROW) {
         jobs_error(out, s == SP_DONE ? SP_ERR : s, db);
-        return s == SP_AGAIN ? SP_AGAIN : SP_ERR;
+        return sp_store_step_rc(s);
     }
     if (have_lease && min_lease < now)
         out->oldest_wait_s = now - min_lease;
@@ -175,7 +176,7 @@ int sp_store_health_jobs(struct sp_db *db, int64_t now, int64_t stuck_after_s,
         sp_stmt_reset(st);
         if (s != SP_ROW && s != SP_DONE) {
             jobs_error(out, s, db);
-            return s == SP_AGAIN ? SP_AGAIN : SP_ERR;
+            return sp_store_step_rc(s);
         }
         if (now - since > out->oldest_wait_s)
             out->oldest_wait_s = now - since;

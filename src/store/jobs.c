@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "store/db.h"
+#include "store/tx.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -52,34 +53,6 @@ void sp_job_log_list_free(struct sp_job_log_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static int step_rc(int rc)
-{
-    return rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
-}
-
-static int tx_begin(struct sp_db *db, bool *own)
-{
-    *own = !sp_db_in_transaction(db);
-    if (!*own)
-        return SP_OK;
-    int rc = sp_db_begin(db);
-    return rc == SP_OK ? SP_OK : step_rc(rc);
-}
-
-static int tx_commit(struct sp_db *db, bool own)
-{
-    if (!own)
-        return SP_OK;
-    int rc = sp_db_commit(db);
-    return rc == SP_OK ? SP_OK : step_rc(rc);
-}
-
-static void tx_rollback(struct sp_db *db, bool own)
-{
-    if (own)
-        sp_db_rollback(db);
-}
-
 #define JOB_COLS                                                                                   \
     "id, release_id, user_id, job_type, status, progress, step, params, error, attempts,"          \
     " created_at, updated_at, started_at, finished_at"
@@ -122,7 +95,7 @@ int sp_store_job_get(struct sp_db *db, int64_t id, struct sp_job *out)
     if (rc == SP_ROW)
         read_job(st, out);
     sp_stmt_reset(st);
-    return rc == SP_ROW ? SP_OK : rc == SP_DONE ? SP_NOTFOUND : step_rc(rc);
+    return rc == SP_ROW ? SP_OK : rc == SP_DONE ? SP_NOTFOUND : sp_store_step_rc(rc);
 }
 
 /* Bind the list filters in the order the WHERE clause names them. */
@@ -180,7 +153,7 @@ int sp_store_job_list(struct sp_db *db, const struct sp_job_query *q, struct sp_
         out->total = sp_stmt_column_int(st, 0);
     sp_stmt_finalize(st);
     if (s != SP_ROW)
-        return step_rc(s);
+        return sp_store_step_rc(s);
     if (out->total < 0)
         out->total = 0;
 
@@ -202,7 +175,7 @@ int sp_store_job_list(struct sp_db *db, const struct sp_job_query *q, struct sp_
     }
     sp_stmt_finalize(st);
     if (s != SP_DONE) {
-        rc = step_rc(s);
+        rc = sp_store_step_rc(s);
         sp_job_list_free(out);
     }
     return rc;
@@ -223,7 +196,7 @@ int sp_store_job_logs(struct sp_db *db, int64_t job_id, int64_t since, int64_t p
         out->total = sp_stmt_column_int(st, 0);
     sp_stmt_reset(st);
     if (s != SP_ROW)
-        return step_rc(s);
+        return sp_store_step_rc(s);
     st = sp_db_prepare(db, "SELECT line, level, message, created_at FROM job_logs"
                            " WHERE job_id = ? AND line > ? ORDER BY line LIMIT ? OFFSET ?");
     if (!st)
@@ -248,7 +221,7 @@ int sp_store_job_logs(struct sp_db *db, int64_t job_id, int64_t since, int64_t p
     sp_stmt_reset(st);
     if (s != SP_DONE) {
         sp_job_log_list_free(out);
-        return step_rc(s);
+        return sp_store_step_rc(s);
     }
     return SP_OK;
 }
@@ -277,7 +250,7 @@ int sp_store_job_counts(struct sp_db *db, struct sp_job_counts *out)
             out->cancelled = n;
     }
     sp_stmt_reset(st);
-    return s == SP_DONE ? SP_OK : step_rc(s);
+    return s == SP_DONE ? SP_OK : sp_store_step_rc(s);
 }
 
 int sp_store_job_active_for_release(struct sp_db *db, int64_t release_id)
@@ -293,14 +266,6 @@ int sp_store_job_active_for_release(struct sp_db *db, int64_t release_id)
 }
 
 /* ---- writes ---- */
-
-static int exec_rc(struct sp_stmt *st)
-{
-    if (!st)
-        return SP_ERR;
-    int rc = sp_stmt_exec(st);
-    return rc == SP_OK ? SP_OK : rc == SP_CONFLICT ? SP_CONFLICT : step_rc(rc);
-}
 
 int sp_store_job_log(struct sp_db *db, int64_t job_id, const char *level, const char *message,
                      int64_t now)
@@ -319,7 +284,7 @@ int sp_store_job_log(struct sp_db *db, int64_t job_id, const char *level, const 
         sp_stmt_bind_text(st, 3, level ? level : "info");
         sp_stmt_bind_text(st, 4, message ? message : "");
         sp_stmt_bind_int(st, 5, now);
-        rc = exec_rc(st);
+        rc = sp_store_exec_rc(st);
         if (rc != SP_CONFLICT)
             return rc;
     }
@@ -343,7 +308,7 @@ int sp_store_job_create(struct sp_db *db, int64_t release_id, int64_t user_id, c
     sp_stmt_bind_text(st, 4, params ? params : "{}");
     sp_stmt_bind_int(st, 5, now);
     sp_stmt_bind_int(st, 6, now);
-    int rc = exec_rc(st);
+    int rc = sp_store_exec_rc(st);
     if (rc == SP_CONFLICT)
         rc = SP_ERR; /* a foreign key: the release vanished */
     if (rc == SP_OK)
@@ -356,7 +321,7 @@ int sp_store_job_create_exclusive(struct sp_db *db, int64_t release_id, int64_t 
                                   struct sp_err *e)
 {
     bool own;
-    int rc = tx_begin(db, &own);
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
     int a = sp_store_job_active_for_release(db, release_id);
@@ -369,11 +334,11 @@ int sp_store_job_create_exclusive(struct sp_db *db, int64_t release_id, int64_t 
     }
     if ((rc = sp_store_job_create(db, release_id, user_id, type, params, now, id)) != SP_OK)
         goto fail;
-    if ((rc = tx_commit(db, own)) != SP_OK)
+    if ((rc = sp_store_tx_commit(db, own)) != SP_OK)
         goto fail;
     return SP_OK;
 fail:
-    tx_rollback(db, own);
+    sp_store_tx_rollback(db, own);
     return rc;
 }
 
@@ -392,7 +357,7 @@ static int release_follow(struct sp_db *db, const struct sp_job *j, const char *
     sp_stmt_bind_int(st, 3, j->release_id);
     sp_stmt_bind_text(st, 4, from1);
     sp_stmt_bind_text(st, 5, from2 ? from2 : from1);
-    return exec_rc(st);
+    return sp_store_exec_rc(st);
 }
 
 int sp_store_job_cancel(struct sp_db *db, int64_t id, int64_t now, struct sp_job *out,
@@ -400,7 +365,7 @@ int sp_store_job_cancel(struct sp_db *db, int64_t id, int64_t now, struct sp_job
 {
     struct sp_job j = {0};
     bool own;
-    int rc = tx_begin(db, &own);
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
     if ((rc = sp_store_job_get(db, id, &j)) != SP_OK)
@@ -421,16 +386,16 @@ int sp_store_job_cancel(struct sp_db *db, int64_t id, int64_t now, struct sp_job
     sp_stmt_bind_int(st, 1, now);
     sp_stmt_bind_int(st, 2, now);
     sp_stmt_bind_int(st, 3, id);
-    if ((rc = exec_rc(st)) != SP_OK)
+    if ((rc = sp_store_exec_rc(st)) != SP_OK)
         goto fail;
     if ((rc = release_follow(db, &j, "failed", "queued", "processing", now)) != SP_OK)
         goto fail;
-    if ((rc = tx_commit(db, own)) != SP_OK)
+    if ((rc = sp_store_tx_commit(db, own)) != SP_OK)
         goto fail;
     sp_job_clear(&j);
     return out ? sp_store_job_get(db, id, out) : SP_OK;
 fail:
-    tx_rollback(db, own);
+    sp_store_tx_rollback(db, own);
     sp_job_clear(&j);
     return rc;
 }
@@ -447,7 +412,7 @@ static int claimable(struct sp_db *db, int64_t now)
     sp_stmt_bind_int(st, 1, now);
     int s = sp_stmt_step(st);
     sp_stmt_reset(st);
-    return s == SP_ROW ? 1 : s == SP_DONE ? 0 : -step_rc(s);
+    return s == SP_ROW ? 1 : s == SP_DONE ? 0 : -sp_store_step_rc(s);
 }
 
 int sp_store_job_claim(struct sp_db *db, const char *owner, int64_t now, int lease_s,
@@ -459,7 +424,7 @@ int sp_store_job_claim(struct sp_db *db, const char *owner, int64_t now, int lea
             return c == 0 ? SP_NOTFOUND : -c;
     }
     bool own;
-    int rc = tx_begin(db, &own);
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
     bool maria = sp_db_dialect(db) == SP_DIALECT_MARIADB;
@@ -476,7 +441,7 @@ int sp_store_job_claim(struct sp_db *db, const char *owner, int64_t now, int lea
     int64_t id = s == SP_ROW ? sp_stmt_column_int(st, 0) : 0;
     sp_stmt_reset(st);
     if (s != SP_ROW && s != SP_DONE) {
-        rc = step_rc(s);
+        rc = sp_store_step_rc(s);
         goto fail;
     }
     if (!id) {
@@ -493,12 +458,12 @@ int sp_store_job_claim(struct sp_db *db, const char *owner, int64_t now, int lea
         id = s == SP_ROW ? sp_stmt_column_int(st, 0) : 0;
         sp_stmt_reset(st);
         if (s != SP_ROW && s != SP_DONE) {
-            rc = step_rc(s);
+            rc = sp_store_step_rc(s);
             goto fail;
         }
     }
     if (!id) {
-        tx_rollback(db, own);
+        sp_store_tx_rollback(db, own);
         return SP_NOTFOUND;
     }
     if ((rc = sp_store_job_get(db, id, out)) != SP_OK)
@@ -518,11 +483,11 @@ int sp_store_job_claim(struct sp_db *db, const char *owner, int64_t now, int lea
         sp_stmt_bind_int(st, 2, now);
         sp_stmt_bind_int(st, 3, now);
         sp_stmt_bind_int(st, 4, id);
-        if ((rc = exec_rc(st)) != SP_OK ||
+        if ((rc = sp_store_exec_rc(st)) != SP_OK ||
             (rc = release_follow(db, out, "failed", "queued", "processing", now)) != SP_OK)
             goto fail;
         (void)sp_store_job_log(db, id, "error", msg, now);
-        if ((rc = tx_commit(db, own)) != SP_OK)
+        if ((rc = sp_store_tx_commit(db, own)) != SP_OK)
             goto fail;
         sp_job_clear(out);
         sp_warn("job failed", "job %lld: %s", (long long)id, msg);
@@ -542,7 +507,7 @@ int sp_store_job_claim(struct sp_db *db, const char *owner, int64_t now, int lea
     sp_stmt_bind_int(st, 3, now);
     sp_stmt_bind_int(st, 4, now);
     sp_stmt_bind_int(st, 5, id);
-    if ((rc = exec_rc(st)) != SP_OK)
+    if ((rc = sp_store_exec_rc(st)) != SP_OK)
         goto fail;
     if ((rc = release_follow(db, out, "processing", "queued", NULL, now)) != SP_OK)
         goto fail;
@@ -554,7 +519,7 @@ int sp_store_job_claim(struct sp_db *db, const char *owner, int64_t now, int lea
         snprintf(msg, sizeof msg, "started by %s", owner);
     if ((rc = sp_store_job_log(db, id, reclaimed ? "warn" : "info", msg, now)) != SP_OK)
         goto fail;
-    if ((rc = tx_commit(db, own)) != SP_OK)
+    if ((rc = sp_store_tx_commit(db, own)) != SP_OK)
         goto fail;
     snprintf(out->status, sizeof out->status, "running");
     snprintf(out->step, sizeof out->step, "starting");
@@ -563,7 +528,7 @@ int sp_store_job_claim(struct sp_db *db, const char *owner, int64_t now, int lea
         out->started_at = now;
     return SP_OK;
 fail:
-    tx_rollback(db, own);
+    sp_store_tx_rollback(db, own);
     sp_job_clear(out);
     return rc;
 }
@@ -585,10 +550,7 @@ int sp_store_job_touch(struct sp_db *db, int64_t id, const char *owner, int prog
     sp_stmt_bind_int(st, 5, now);
     sp_stmt_bind_int(st, 6, id);
     sp_stmt_bind_text(st, 7, owner);
-    int rc = exec_rc(st);
-    if (rc != SP_OK)
-        return rc == SP_CONFLICT ? SP_ERR : rc;
-    return sp_db_changes(db) == 1 ? SP_OK : SP_CONFLICT;
+    return sp_store_exec_guarded(db, st);
 }
 
 int sp_store_job_finish(struct sp_db *db, int64_t id, const char *owner, const char *status,
@@ -597,7 +559,7 @@ int sp_store_job_finish(struct sp_db *db, int64_t id, const char *owner, const c
     bool completed = !strcmp(status, "completed");
     struct sp_job j = {0};
     bool own;
-    int rc = tx_begin(db, &own);
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
     if ((rc = sp_store_job_get(db, id, &j)) != SP_OK)
@@ -619,25 +581,18 @@ int sp_store_job_finish(struct sp_db *db, int64_t id, const char *owner, const c
     sp_stmt_bind_text(st, 6, completed ? "done" : "failed");
     sp_stmt_bind_int(st, 7, id);
     sp_stmt_bind_text(st, 8, owner);
-    if ((rc = exec_rc(st)) != SP_OK) {
-        if (rc == SP_CONFLICT)
-            rc = SP_ERR;
+    if ((rc = sp_store_exec_guarded(db, st)) != SP_OK)
         goto fail;
-    }
-    if (sp_db_changes(db) != 1) {
-        rc = SP_CONFLICT;
-        goto fail;
-    }
     if ((rc = release_follow(db, &j, completed ? "completed" : "failed", "processing", "queued",
                              now)) != SP_OK)
         goto fail;
-    rc = tx_commit(db, own);
+    rc = sp_store_tx_commit(db, own);
     if (rc != SP_OK)
         goto fail;
     sp_job_clear(&j);
     return SP_OK;
 fail:
-    tx_rollback(db, own);
+    sp_store_tx_rollback(db, own);
     sp_job_clear(&j);
     return rc;
 }
@@ -646,7 +601,7 @@ int sp_store_job_release(struct sp_db *db, int64_t id, const char *owner, int64_
 {
     struct sp_job j = {0};
     bool own;
-    int rc = tx_begin(db, &own);
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
     if ((rc = sp_store_job_get(db, id, &j)) != SP_OK)
@@ -662,25 +617,18 @@ int sp_store_job_release(struct sp_db *db, int64_t id, const char *owner, int64_
     sp_stmt_bind_int(st, 1, now);
     sp_stmt_bind_int(st, 2, id);
     sp_stmt_bind_text(st, 3, owner);
-    if ((rc = exec_rc(st)) != SP_OK) {
-        if (rc == SP_CONFLICT)
-            rc = SP_ERR;
+    if ((rc = sp_store_exec_guarded(db, st)) != SP_OK)
         goto fail;
-    }
-    if (sp_db_changes(db) != 1) {
-        rc = SP_CONFLICT;
-        goto fail;
-    }
     if ((rc = release_follow(db, &j, "queued", "processing", NULL, now)) != SP_OK)
         goto fail;
     (void)sp_store_job_log(db, id, "warn", "the server stopped: back in the queue", now);
-    rc = tx_commit(db, own);
+    rc = sp_store_tx_commit(db, own);
     if (rc != SP_OK)
         goto fail;
     sp_job_clear(&j);
     return SP_OK;
 fail:
-    tx_rollback(db, own);
+    sp_store_tx_rollback(db, own);
     sp_job_clear(&j);
     return rc;
 }

@@ -6,12 +6,8 @@
 #include <string.h>
 
 #include "store/db.h"
+#include "store/tx.h"
 #include "util/alloc.h"
-
-static int step_rc(int rc)
-{
-    return rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
-}
 
 static void read_file(struct sp_stmt *st, struct sp_release_file *f)
 {
@@ -47,7 +43,7 @@ int sp_store_release_files(struct sp_db *db, int64_t release_id, struct sp_relea
         sp_free(*out);
         *out = NULL;
         *n = 0;
-        return step_rc(s);
+        return sp_store_step_rc(s);
     }
     return SP_OK;
 }
@@ -65,7 +61,7 @@ int sp_store_release_file_get(struct sp_db *db, int64_t release_id, const char *
     if (s == SP_ROW)
         read_file(st, out);
     sp_stmt_reset(st);
-    return s == SP_ROW ? SP_OK : s == SP_DONE ? SP_NOTFOUND : step_rc(s);
+    return s == SP_ROW ? SP_OK : s == SP_DONE ? SP_NOTFOUND : sp_store_step_rc(s);
 }
 
 int sp_store_volume_base_taken(struct sp_db *db, const char *base, int year,
@@ -102,22 +98,14 @@ int sp_store_dirname_taken(struct sp_db *db, const char *dirname, int64_t exclud
     return s == SP_ROW ? 1 : s == SP_DONE ? 0 : -1;
 }
 
-static int exec_rc(struct sp_stmt *st)
-{
-    if (!st)
-        return SP_ERR;
-    int rc = sp_stmt_exec(st);
-    return rc == SP_OK ? SP_OK : rc == SP_CONFLICT ? SP_CONFLICT : step_rc(rc);
-}
-
 int sp_store_release_packed(struct sp_db *db, int64_t job_id, const char *owner, int64_t release_id,
                             const char *dirname, int year, const struct sp_release_file *files,
                             size_t n, int64_t now, struct sp_err *e)
 {
-    bool own = !sp_db_in_transaction(db);
-    int rc = own ? sp_db_begin(db) : SP_OK;
+    bool own;
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
-        return step_rc(rc);
+        return rc;
     /* still ours? (a cancel in between wins: the caller removes the output) */
     struct sp_stmt *st = sp_db_prepare(
         db, "UPDATE jobs SET status = 'completed', progress = 100, step = 'done', error = NULL,"
@@ -131,14 +119,9 @@ int sp_store_release_packed(struct sp_db *db, int64_t job_id, const char *owner,
     sp_stmt_bind_int(st, 2, now);
     sp_stmt_bind_int(st, 3, job_id);
     sp_stmt_bind_text(st, 4, owner);
-    if ((rc = exec_rc(st)) != SP_OK) {
+    if ((rc = sp_store_exec_guarded(db, st)) != SP_OK) {
         if (rc == SP_CONFLICT)
-            rc = SP_ERR;
-        goto fail;
-    }
-    if (sp_db_changes(db) != 1) {
-        sp_err_set(e, "status", "the job was cancelled before it could finish");
-        rc = SP_CONFLICT;
+            sp_err_set(e, "status", "the job was cancelled before it could finish");
         goto fail;
     }
     st = sp_db_prepare(db, "UPDATE releases SET name = ?, status = 'completed', updated_at = ?"
@@ -150,7 +133,7 @@ int sp_store_release_packed(struct sp_db *db, int64_t job_id, const char *owner,
     sp_stmt_bind_text(st, 1, dirname);
     sp_stmt_bind_int(st, 2, now);
     sp_stmt_bind_int(st, 3, release_id);
-    if ((rc = exec_rc(st)) != SP_OK) {
+    if ((rc = sp_store_exec_rc(st)) != SP_OK) {
         if (rc == SP_CONFLICT)
             sp_err_set(e, "name", "another release is already named %s", dirname);
         goto fail;
@@ -166,7 +149,7 @@ int sp_store_release_packed(struct sp_db *db, int64_t job_id, const char *owner,
         goto fail;
     }
     sp_stmt_bind_int(st, 1, release_id);
-    if ((rc = exec_rc(st)) != SP_OK)
+    if ((rc = sp_store_exec_rc(st)) != SP_OK)
         goto fail;
     for (size_t i = 0; i < n; i++) {
         st = sp_db_prepare(db, "INSERT INTO release_files(release_id, name, size, crc32, year)"
@@ -180,19 +163,16 @@ int sp_store_release_packed(struct sp_db *db, int64_t job_id, const char *owner,
         sp_stmt_bind_int(st, 3, files[i].size);
         sp_stmt_bind_text(st, 4, files[i].crc32);
         sp_stmt_bind_int(st, 5, year);
-        if ((rc = exec_rc(st)) != SP_OK) {
+        if ((rc = sp_store_exec_rc(st)) != SP_OK) {
             if (rc == SP_CONFLICT)
                 rc = SP_ERR;
             goto fail;
         }
     }
-    if (own && (rc = sp_db_commit(db)) != SP_OK) {
-        rc = step_rc(rc);
+    if ((rc = sp_store_tx_commit(db, own)) != SP_OK)
         goto fail;
-    }
     return SP_OK;
 fail:
-    if (own)
-        sp_db_rollback(db);
+    sp_store_tx_rollback(db, own);
     return rc;
 }

@@ -14,6 +14,7 @@
 #include "store/db.h"
 #include "store/groups.h"
 #include "store/rules.h"
+#include "store/tx.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -113,36 +114,6 @@ static void read_row(struct sp_stmt *st, struct sp_release *r)
     r->wizard_step = (int)sp_stmt_column_int(st, 13);
     r->created_at = sp_stmt_column_int(st, 14);
     r->updated_at = sp_stmt_column_int(st, 15);
-}
-
-/* A step result that is neither a row nor done, as a return code. */
-static int step_rc(int rc)
-{
-    return rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
-}
-
-/* Writers begin their own transaction only when none is open, so callers can compose them. */
-static int tx_begin(struct sp_db *db, bool *own)
-{
-    *own = !sp_db_in_transaction(db);
-    if (!*own)
-        return SP_OK;
-    int rc = sp_db_begin(db);
-    return rc == SP_OK ? SP_OK : step_rc(rc);
-}
-
-static int tx_commit(struct sp_db *db, bool own)
-{
-    if (!own)
-        return SP_OK;
-    int rc = sp_db_commit(db);
-    return rc == SP_OK ? SP_OK : step_rc(rc);
-}
-
-static void tx_rollback(struct sp_db *db, bool own)
-{
-    if (own)
-        sp_db_rollback(db);
 }
 
 /* ---- full-text query ---- */
@@ -353,7 +324,7 @@ static int one_int(struct sp_stmt *st, int64_t *v)
     sp_stmt_reset(st);
     if (*v < 0)
         *v = 0;
-    return rc == SP_ROW ? SP_OK : step_rc(rc);
+    return rc == SP_ROW ? SP_OK : sp_store_step_rc(rc);
 }
 
 static const char COUNTER_SQL[] = "SELECT COALESCE(SUM(n), 0) FROM release_counts"
@@ -389,7 +360,8 @@ static int count_rows(struct sp_db *db, const struct sp_release_query *q, unsign
         return counter(db, COUNTER_SQL, (flags & F_USER) ? q->user_id : 0,
                        (flags & F_STATUS) ? q->status : NULL,
                        (flags & F_TYPE) ? q->release_type : NULL, total);
-    struct sp_stmt *st = sp_db_prepare(db, count_sql(flags, sp_db_dialect(db) == SP_DIALECT_SQLITE));
+    struct sp_stmt *st =
+        sp_db_prepare(db, count_sql(flags, sp_db_dialect(db) == SP_DIALECT_SQLITE));
     if (!st)
         return SP_ERR;
     bind_filters(st, q, flags, fts);
@@ -454,7 +426,7 @@ static int read_rows(struct sp_stmt *st, size_t hint, struct sp_release_list *ou
         read_row(st, &out->items[out->n++]);
     }
     sp_stmt_reset(st);
-    return s == SP_DONE ? SP_OK : step_rc(s);
+    return s == SP_DONE ? SP_OK : sp_store_step_rc(s);
 }
 
 /* One page through list_sql (an index gives the order; with a search, every match is joined
@@ -499,11 +471,11 @@ static const char ROWS_BY_IDS_SQL[] = "SELECT " REL_COLS " FROM json_each(?) AS 
                                       " LEFT JOIN groups g ON g.id = r.group_id ORDER BY j.key";
 
 /* Rough costs (ns, measured at 1,000,000 rows) that choose between the plans. */
-#define COST_SORT_NS 2000     /* per match joined and sorted */
-#define COST_WALK_NS 400      /* per row of stream A */
-#define COST_STREAM_NS 60     /* per match read from stream B */
-#define COST_PROBE_NS 100000  /* per single-row search */
-#define STREAM_CHECK 50000    /* B matches read before weighing probes (orders unrelated to id) */
+#define COST_SORT_NS 2000    /* per match joined and sorted */
+#define COST_WALK_NS 400     /* per row of stream A */
+#define COST_STREAM_NS 60    /* per match read from stream B */
+#define COST_PROBE_NS 100000 /* per single-row search */
+#define STREAM_CHECK 50000   /* B matches read before weighing probes (orders unrelated to id) */
 
 struct idvec {
     int64_t *v;
@@ -576,7 +548,7 @@ static int merge_check(struct sp_db *db, struct merge *m, struct sp_stmt *b, str
         else if (t == SP_DONE)
             *b_done = true;
         else
-            return step_rc(t);
+            return sp_store_step_rc(t);
     }
     int64_t last = seen->n ? seen->v[seen->n - 1] : 0;
     if (*b_done || (seen->n && (desc ? last <= id : last >= id))) {
@@ -591,7 +563,7 @@ static int merge_check(struct sp_db *db, struct merge *m, struct sp_stmt *b, str
     int t = sp_stmt_step(p);
     sp_stmt_reset(p);
     if (t != SP_ROW && t != SP_DONE)
-        return step_rc(t);
+        return sp_store_step_rc(t);
     *hit = t == SP_ROW;
     return SP_OK;
 }
@@ -600,8 +572,8 @@ static int merge_run(struct sp_db *db, struct merge *m)
 {
     bool sqlite = sp_db_dialect(db) == SP_DIALECT_SQLITE;
     struct sp_stmt *a = sp_db_prepare(db, ids_sql(m->flags, m->sort, m->q->desc, sqlite));
-    struct sp_stmt *b = a ? sp_db_prepare(db, m->q->desc ? FTS_IDS_DESC_SQL : FTS_IDS_ASC_SQL)
-                          : NULL;
+    struct sp_stmt *b =
+        a ? sp_db_prepare(db, m->q->desc ? FTS_IDS_DESC_SQL : FTS_IDS_ASC_SQL) : NULL;
     if (!a || !b) {
         sp_stmt_reset(a);
         return SP_ERR;
@@ -626,7 +598,7 @@ static int merge_run(struct sp_db *db, struct merge *m)
         }
     }
     if (rc == SP_OK && s != SP_ROW && s != SP_DONE)
-        rc = step_rc(s);
+        rc = sp_store_step_rc(s);
     m->a_done = s == SP_DONE;
     sp_stmt_reset(a);
     sp_stmt_reset(b);
@@ -700,8 +672,13 @@ static int search_list(struct sp_db *db, const struct sp_release_query *q, unsig
         return rc;
     }
 
-    struct merge m = {.q = q, .flags = filters, .sort = sort, .fts = fts, .offset = offset,
-                      .per_page = per_page, .scope = scope};
+    struct merge m = {.q = q,
+                      .flags = filters,
+                      .sort = sort,
+                      .fts = fts,
+                      .offset = offset,
+                      .per_page = per_page,
+                      .scope = scope};
     m.ids = sp_mallocarray((size_t)per_page, sizeof *m.ids);
     rc = merge_run(db, &m);
     if (rc == SP_OK)
@@ -803,7 +780,7 @@ int sp_store_release_get(struct sp_db *db, int64_t id, struct sp_release *out)
         read_row(st, out);
         rc = SP_OK;
     } else {
-        rc = rc == SP_DONE ? SP_NOTFOUND : step_rc(rc);
+        rc = rc == SP_DONE ? SP_NOTFOUND : sp_store_step_rc(rc);
     }
     sp_stmt_reset(st);
     return rc;
@@ -836,7 +813,7 @@ int sp_store_release_update(struct sp_db *db, int64_t id, const struct sp_releas
 {
     char *metadata = NULL, *config = NULL, *cur_meta = NULL, *cur_status = NULL;
     bool own;
-    int rc = tx_begin(db, &own);
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
 
@@ -849,7 +826,7 @@ int sp_store_release_update(struct sp_db *db, int64_t id, const struct sp_releas
     sp_stmt_bind_int(st, 1, id);
     rc = sp_stmt_step(st);
     if (rc != SP_ROW) {
-        rc = rc == SP_DONE ? SP_NOTFOUND : step_rc(rc);
+        rc = rc == SP_DONE ? SP_NOTFOUND : sp_store_step_rc(rc);
         sp_stmt_reset(st);
         goto out;
     }
@@ -921,7 +898,7 @@ int sp_store_release_update(struct sp_db *db, int64_t id, const struct sp_releas
         goto out;
     }
     if (rc != SP_OK) {
-        rc = rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
+        rc = sp_store_step_rc(rc);
         goto out;
     }
     if (status && sp_db_changes(db) != 1) {
@@ -929,7 +906,7 @@ int sp_store_release_update(struct sp_db *db, int64_t id, const struct sp_releas
         rc = SP_CONFLICT;
         goto out;
     }
-    rc = tx_commit(db, own);
+    rc = sp_store_tx_commit(db, own);
     if (rc != SP_OK) {
         goto out;
     }
@@ -937,7 +914,7 @@ int sp_store_release_update(struct sp_db *db, int64_t id, const struct sp_releas
         rc = sp_store_release_get(db, id, out);
     goto out_norollback;
 out:
-    tx_rollback(db, own);
+    sp_store_tx_rollback(db, own);
 out_norollback:
     sp_free(metadata);
     sp_free(config);
@@ -955,14 +932,14 @@ static int exec_id(struct sp_db *db, const char *sql, int64_t id)
         return SP_ERR;
     sp_stmt_bind_int(st, 1, id);
     int rc = sp_stmt_exec(st);
-    return rc == SP_OK ? SP_OK : (rc == SP_AGAIN ? SP_AGAIN : SP_ERR);
+    return rc == SP_OK ? SP_OK : sp_store_step_rc(rc);
 }
 
 int sp_store_release_delete(struct sp_db *db, int64_t id, struct sp_release *old, struct sp_err *e)
 {
     struct sp_release row = {0};
     bool own;
-    int rc = tx_begin(db, &own);
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
     rc = sp_store_release_get(db, id, &row);
@@ -980,7 +957,7 @@ int sp_store_release_delete(struct sp_db *db, int64_t id, struct sp_release *old
     int64_t job = s == SP_ROW ? sp_stmt_column_int(st, 0) : 0;
     sp_stmt_reset(st);
     if (s != SP_ROW && s != SP_DONE) {
-        rc = step_rc(s);
+        rc = sp_store_step_rc(s);
         goto fail;
     }
     if (job) {
@@ -1004,7 +981,7 @@ int sp_store_release_delete(struct sp_db *db, int64_t id, struct sp_release *old
         if (rc != SP_OK)
             goto fail;
     }
-    rc = tx_commit(db, own);
+    rc = sp_store_tx_commit(db, own);
     if (rc != SP_OK) {
         goto fail;
     }
@@ -1014,7 +991,7 @@ int sp_store_release_delete(struct sp_db *db, int64_t id, struct sp_release *old
         sp_release_clear(&row);
     return SP_OK;
 fail:
-    tx_rollback(db, own);
+    sp_store_tx_rollback(db, own);
     sp_release_clear(&row);
     return rc;
 }
@@ -1108,7 +1085,7 @@ int sp_store_release_create_draft(struct sp_db *db, const struct sp_release_draf
 {
     int64_t group_id = 0, rule_id = d->rule_id;
     bool own;
-    int rc = tx_begin(db, &own);
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
     rc = sp_store_group_ensure(db, d->group, now, &group_id, group_created);
@@ -1147,16 +1124,16 @@ int sp_store_release_create_draft(struct sp_db *db, const struct sp_release_draf
     sp_stmt_bind_int(st, 6, now);
     rc = sp_stmt_exec(st);
     if (rc != SP_OK) {
-        rc = rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
+        rc = sp_store_step_rc(rc);
         goto fail;
     }
     *release_id = sp_db_last_insert_id(db);
-    rc = tx_commit(db, own);
+    rc = sp_store_tx_commit(db, own);
     if (rc != SP_OK) {
         goto fail;
     }
     return SP_OK;
 fail:
-    tx_rollback(db, own);
+    sp_store_tx_rollback(db, own);
     return rc;
 }

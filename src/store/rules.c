@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "store/db.h"
+#include "store/tx.h"
 #include "util/alloc.h"
-#include "util/buf.h"
 
 void sp_rule_clear(struct sp_rule *r)
 {
@@ -28,35 +28,6 @@ void sp_rule_list_free(struct sp_rule_list *l)
         sp_rule_clear(&l->items[i]);
     sp_free(l->items);
     memset(l, 0, sizeof *l);
-}
-
-static int step_rc(int rc)
-{
-    return rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
-}
-
-/* Writers begin their own transaction only when none is open, so callers can compose them. */
-static int tx_begin(struct sp_db *db, bool *own)
-{
-    *own = !sp_db_in_transaction(db);
-    if (!*own)
-        return SP_OK;
-    int rc = sp_db_begin(db);
-    return rc == SP_OK ? SP_OK : step_rc(rc);
-}
-
-static int tx_commit(struct sp_db *db, bool own)
-{
-    if (!own)
-        return SP_OK;
-    int rc = sp_db_commit(db);
-    return rc == SP_OK ? SP_OK : step_rc(rc);
-}
-
-static void tx_rollback(struct sp_db *db, bool own)
-{
-    if (own)
-        sp_db_rollback(db);
 }
 
 static char *col_dup(struct sp_stmt *st, int col)
@@ -117,24 +88,10 @@ static int bind_filters(struct sp_stmt *st, const struct sp_rule_query *q, const
     return 11;
 }
 
-/* "%text%" with LIKE wildcards in text escaped by '!'. */
-static char *like_pattern(const char *text)
-{
-    struct sp_buf b = SP_BUF_INIT;
-    sp_buf_putc(&b, '%');
-    for (const char *p = text; *p; p++) {
-        if (*p == '%' || *p == '_' || *p == '!')
-            sp_buf_putc(&b, '!');
-        sp_buf_putc(&b, *p);
-    }
-    sp_buf_putc(&b, '%');
-    return sp_buf_steal(&b);
-}
-
 int sp_store_rule_list(struct sp_db *db, const struct sp_rule_query *q, struct sp_rule_list *out)
 {
     memset(out, 0, sizeof *out);
-    char *like = (q->search && *q->search) ? like_pattern(q->search) : NULL;
+    char *like = (q->search && *q->search) ? sp_store_like_contains(q->search) : NULL;
     int64_t per_page = q->per_page > 0 ? q->per_page : 1000000;
     int64_t page = q->page > 1 ? q->page : 1;
     if (q->per_page > 0 && page > INT64_MAX / 2 / q->per_page)
@@ -165,7 +122,7 @@ int sp_store_rule_list(struct sp_db *db, const struct sp_rule_query *q, struct s
     }
     sp_stmt_reset(st);
     if (s != SP_DONE) {
-        rc = step_rc(s);
+        rc = sp_store_step_rc(s);
         goto out;
     }
     if ((int64_t)out->n < per_page && (out->n > 0 || offset == 0)) {
@@ -182,7 +139,7 @@ int sp_store_rule_list(struct sp_db *db, const struct sp_rule_query *q, struct s
     if (s == SP_ROW)
         out->total = sp_stmt_column_int(st, 0);
     else
-        rc = step_rc(s);
+        rc = sp_store_step_rc(s);
     sp_stmt_reset(st);
 out:
     sp_free(like);
@@ -203,7 +160,7 @@ int sp_store_rule_get(struct sp_db *db, int64_t id, struct sp_rule *out)
         read_rule(st, out);
         rc = SP_OK;
     } else {
-        rc = rc == SP_DONE ? SP_NOTFOUND : step_rc(rc);
+        rc = rc == SP_DONE ? SP_NOTFOUND : sp_store_step_rc(rc);
     }
     sp_stmt_reset(st);
     return rc;
@@ -221,7 +178,7 @@ int sp_store_rule_spec(struct sp_db *db, int64_t id, char **spec)
         *spec = col_dup(st, 0);
         rc = SP_OK;
     } else {
-        rc = rc == SP_DONE ? SP_NOTFOUND : step_rc(rc);
+        rc = rc == SP_DONE ? SP_NOTFOUND : sp_store_step_rc(rc);
     }
     sp_stmt_reset(st);
     return rc;
@@ -238,7 +195,7 @@ int sp_store_rule_set_spec(struct sp_db *db, int64_t id, const char *spec)
     sp_stmt_bind_text(st, 1, spec);
     sp_stmt_bind_int(st, 2, id);
     int rc = sp_stmt_exec(st);
-    return rc == SP_OK ? SP_OK : step_rc(rc);
+    return rc == SP_OK ? SP_OK : sp_store_step_rc(rc);
 }
 
 int sp_store_rule_exists(struct sp_db *db, int64_t id)
@@ -264,7 +221,7 @@ int sp_store_rule_default(struct sp_db *db, const char *section, int64_t *id)
         *id = sp_stmt_column_int(st, 0);
         rc = SP_OK;
     } else {
-        rc = rc == SP_DONE ? SP_NOTFOUND : step_rc(rc);
+        rc = rc == SP_DONE ? SP_NOTFOUND : sp_store_step_rc(rc);
     }
     sp_stmt_reset(st);
     return rc;
@@ -299,7 +256,7 @@ int sp_store_rule_create(struct sp_db *db, const struct sp_rule_input *in, int64
     sp_stmt_bind_int(st, 8, now);
     int rc = sp_stmt_exec(st);
     if (rc != SP_OK)
-        return step_rc(rc);
+        return sp_store_step_rc(rc);
     *id = sp_db_last_insert_id(db);
     return SP_OK;
 }
@@ -329,13 +286,13 @@ int sp_store_rule_update(struct sp_db *db, int64_t id, const struct sp_rule_inpu
     sp_stmt_bind_int(st, 9, now);
     sp_stmt_bind_int(st, 10, id);
     int rc = sp_stmt_exec(st);
-    return rc == SP_OK ? SP_OK : step_rc(rc);
+    return rc == SP_OK ? SP_OK : sp_store_step_rc(rc);
 }
 
 int sp_store_rule_delete(struct sp_db *db, int64_t id, struct sp_err *e)
 {
     bool own;
-    int rc = tx_begin(db, &own);
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
         return rc;
     struct sp_stmt *st = sp_db_prepare(db, "SELECT builtin FROM rules WHERE id = ?");
@@ -348,7 +305,7 @@ int sp_store_rule_delete(struct sp_db *db, int64_t id, struct sp_err *e)
     int builtin = s == SP_ROW ? (int)sp_stmt_column_int(st, 0) : 0;
     sp_stmt_reset(st);
     if (s != SP_ROW) {
-        rc = s == SP_DONE ? SP_NOTFOUND : step_rc(s);
+        rc = s == SP_DONE ? SP_NOTFOUND : sp_store_step_rc(s);
         goto fail;
     }
     if (builtin) {
@@ -365,7 +322,7 @@ int sp_store_rule_delete(struct sp_db *db, int64_t id, struct sp_err *e)
     sp_stmt_bind_int(st, 1, id);
     rc = sp_stmt_exec(st);
     if (rc != SP_OK) {
-        rc = step_rc(rc);
+        rc = sp_store_step_rc(rc);
         goto fail;
     }
     st = sp_db_prepare(db, "DELETE FROM rules WHERE id = ?");
@@ -376,15 +333,15 @@ int sp_store_rule_delete(struct sp_db *db, int64_t id, struct sp_err *e)
     sp_stmt_bind_int(st, 1, id);
     rc = sp_stmt_exec(st);
     if (rc != SP_OK) {
-        rc = step_rc(rc);
+        rc = sp_store_step_rc(rc);
         goto fail;
     }
-    rc = tx_commit(db, own);
+    rc = sp_store_tx_commit(db, own);
     if (rc != SP_OK) {
         goto fail;
     }
     return SP_OK;
 fail:
-    tx_rollback(db, own);
+    sp_store_tx_rollback(db, own);
     return rc;
 }

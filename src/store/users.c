@@ -15,6 +15,31 @@
 
 /* ---- small helpers ---- */
 
+/* min..max bytes of [A-Za-z0-9_.-]. */
+static bool name_chars_ok(const char *s, size_t min, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < min || n > max)
+        return false;
+    for (; *s; s++) {
+        char c = *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+bool sp_username_valid(const char *s)
+{
+    return name_chars_ok(s, SP_USERNAME_MIN, SP_USERNAME_MAX);
+}
+
+bool sp_role_name_valid(const char *s)
+{
+    return name_chars_ok(s, SP_ROLE_NAME_MIN, SP_ROLE_NAME_MAX);
+}
+
 static void copy_col(char *dst, size_t cap, struct sp_stmt *st, int col)
 {
     const char *s = sp_stmt_column_text(st, col);
@@ -71,8 +96,8 @@ static int exists_int(struct sp_db *db, const char *sql, int64_t v)
 
 /* ---- users ---- */
 
-#define USER_COLS                                                                                 \
-    "id, username, email, password_hash, active, note, token_epoch, created_at, updated_at, "    \
+#define USER_COLS                                                                                  \
+    "id, username, email, password_hash, active, note, token_epoch, created_at, updated_at, "      \
     "last_login_at"
 
 static void read_user(struct sp_stmt *st, struct sp_user *u)
@@ -337,8 +362,8 @@ int sp_store_user_update(struct sp_db *db, int64_t id, const struct sp_user_patc
             goto out;
     }
     if (p->note) {
-        rc = exec_id_text(db, "UPDATE users SET note = ?, updated_at = ? WHERE id = ?", p->note,
-                          id);
+        rc =
+            exec_id_text(db, "UPDATE users SET note = ?, updated_at = ? WHERE id = ?", p->note, id);
         if (rc != SP_OK)
             goto out;
     }
@@ -589,12 +614,11 @@ int sp_store_user_perms(struct sp_db *db, int64_t user_id, uint64_t *perms, bool
         *is_admin = false;
     if (!db)
         return SP_ERR;
-    struct sp_stmt *st = sp_db_prepare(
-        db, "SELECT r.name, p.resource, p.action FROM user_roles ur"
-            " JOIN roles r ON r.id = ur.role_id"
-            " LEFT JOIN role_permissions rp ON rp.role_id = r.id"
-            " LEFT JOIN permissions p ON p.id = rp.permission_id"
-            " WHERE ur.user_id = ?");
+    struct sp_stmt *st = sp_db_prepare(db, "SELECT r.name, p.resource, p.action FROM user_roles ur"
+                                           " JOIN roles r ON r.id = ur.role_id"
+                                           " LEFT JOIN role_permissions rp ON rp.role_id = r.id"
+                                           " LEFT JOIN permissions p ON p.id = rp.permission_id"
+                                           " WHERE ur.user_id = ?");
     if (!st)
         return SP_ERR;
     sp_stmt_bind_int(st, 1, user_id);

@@ -27,25 +27,34 @@
 
 struct sp_db;
 
-#define SP_USERNAME_MAX 64     /* API: 3-64 chars [A-Za-z0-9_.-] */
+#define SP_USERNAME_MAX 64 /* API: 3-64 chars [A-Za-z0-9_.-] */
 #define SP_EMAIL_MAX 254
-#define SP_USER_NOTE_MAX 1000  /* bytes */
+#define SP_USER_NOTE_MAX 1000 /* bytes */
 #define SP_PASSWORD_HASH_MAX 128
 #define SP_ROLE_NAME_MAX 64
-#define SP_USER_MAX_ROLES 32   /* more role links than this on one user → SP_INVALID */
+#define SP_USER_MAX_ROLES 32 /* more role links than this on one user → SP_INVALID */
+#define SP_USERNAME_MIN 3
+#define SP_ROLE_NAME_MIN 2
+
+/* True when s is a valid username: SP_USERNAME_MIN..SP_USERNAME_MAX characters of
+ * [A-Za-z0-9_.-] (the API and the CLI check the same rule). */
+bool sp_username_valid(const char *s);
+/* True when s is a valid role name: SP_ROLE_NAME_MIN..SP_ROLE_NAME_MAX characters of
+ * [A-Za-z0-9_.-]. */
+bool sp_role_name_valid(const char *s);
 
 struct sp_user {
     int64_t id;
     char username[SP_USERNAME_MAX + 1];
-    char email[SP_EMAIL_MAX + 1];           /* "" when none */
+    char email[SP_EMAIL_MAX + 1]; /* "" when none */
     char password_hash[SP_PASSWORD_HASH_MAX];
     bool active;
     char note[SP_USER_NOTE_MAX + 1];
     int64_t token_epoch;
     int64_t created_at;
     int64_t updated_at;
-    int64_t last_login_at;                  /* 0 = never */
-    int nroles;                             /* roles, ordered by role id */
+    int64_t last_login_at; /* 0 = never */
+    int nroles;            /* roles, ordered by role id */
     int64_t role_ids[SP_USER_MAX_ROLES];
     char roles[SP_USER_MAX_ROLES][SP_ROLE_NAME_MAX + 1];
 };
@@ -53,10 +62,10 @@ struct sp_user {
 /* Input of sp_store_user_create(). Roles by id (role_ids/nrole_ids) and/or by name
  * (role_names, NULL-terminated, may be NULL); both lists are merged. */
 struct sp_user_new {
-    const char *username;        /* required */
-    const char *email;           /* NULL or "" = none */
-    const char *password_hash;   /* required: an sp_password_hash() string */
-    const char *note;            /* NULL = "" */
+    const char *username;      /* required */
+    const char *email;         /* NULL or "" = none */
+    const char *password_hash; /* required: an sp_password_hash() string */
+    const char *note;          /* NULL = "" */
     bool active;
     const int64_t *role_ids;
     int nrole_ids;
@@ -66,12 +75,12 @@ struct sp_user_new {
 /* Fields of sp_store_user_update(); NULL pointers / has_* false leave a field unchanged. */
 struct sp_user_patch {
     const char *username;
-    const char *email;           /* "" clears the email */
+    const char *email; /* "" clears the email */
     const char *note;
     bool has_active;
-    bool active;                 /* false bumps token_epoch */
+    bool active; /* false bumps token_epoch */
     bool has_roles;
-    const int64_t *role_ids;     /* the new complete role set */
+    const int64_t *role_ids; /* the new complete role set */
     int nrole_ids;
 };
 
@@ -82,8 +91,8 @@ struct sp_role {
     bool builtin;
     int64_t created_at;
     int64_t updated_at;
-    uint64_t perms;              /* bitset of the role's permission rows (not expanded) */
-    int nusers;                  /* users holding the role */
+    uint64_t perms; /* bitset of the role's permission rows (not expanded) */
+    int nusers;     /* users holding the role */
 };
 
 struct sp_permission {
@@ -91,7 +100,7 @@ struct sp_permission {
     char resource[16];
     char action[16];
     char description[128];
-    uint64_t bit;                /* SP_PERM_BIT(resource, action), 0 if not a known pair */
+    uint64_t bit; /* SP_PERM_BIT(resource, action), 0 if not a known pair */
 };
 
 /* --- users --- */

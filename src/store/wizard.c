@@ -6,19 +6,7 @@
 
 #include "store/db.h"
 #include "store/jobs.h"
-
-static int step_rc(int rc)
-{
-    return rc == SP_AGAIN ? SP_AGAIN : SP_ERR;
-}
-
-static int exec_rc(struct sp_stmt *st)
-{
-    if (!st)
-        return SP_ERR;
-    int rc = sp_stmt_exec(st);
-    return rc == SP_OK ? SP_OK : rc == SP_CONFLICT ? SP_CONFLICT : step_rc(rc);
-}
+#include "store/tx.h"
 
 /* Why a guarded UPDATE of release `id` changed nothing: SP_NOTFOUND or SP_CONFLICT (e set). */
 static int explain_unchanged(struct sp_db *db, int64_t id, struct sp_err *e)
@@ -36,7 +24,7 @@ static int explain_unchanged(struct sp_db *db, int64_t id, struct sp_err *e)
     if (s == SP_DONE)
         return SP_NOTFOUND;
     if (s != SP_ROW)
-        return step_rc(s);
+        return sp_store_step_rc(s);
     sp_err_set(e, "status", "release %lld is %s: the wizard only changes drafts", (long long)id,
                status);
     return SP_CONFLICT;
@@ -59,10 +47,10 @@ static int no_active_job(struct sp_db *db, int64_t id, struct sp_err *e)
 int sp_store_wizard_save(struct sp_db *db, int64_t id, const struct sp_wizard_save *s, int64_t now,
                          struct sp_err *e)
 {
-    bool own = !sp_db_in_transaction(db);
-    int rc = own ? sp_db_begin(db) : SP_OK;
+    bool own;
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
-        return step_rc(rc);
+        return rc;
     if ((rc = no_active_job(db, id, e)) != SP_OK)
         goto fail;
     struct sp_stmt *st =
@@ -90,7 +78,7 @@ int sp_store_wizard_save(struct sp_db *db, int64_t id, const struct sp_wizard_sa
     sp_stmt_bind_int(st, 10, s->wizard_step);
     sp_stmt_bind_int(st, 11, now);
     sp_stmt_bind_int(st, 12, id);
-    rc = exec_rc(st);
+    rc = sp_store_exec_rc(st);
     if (rc == SP_CONFLICT) {
         sp_err_set(e, "name", "another release is already named %s", s->name ? s->name : "");
         goto fail;
@@ -101,24 +89,21 @@ int sp_store_wizard_save(struct sp_db *db, int64_t id, const struct sp_wizard_sa
         rc = explain_unchanged(db, id, e);
         goto fail;
     }
-    if (own && (rc = sp_db_commit(db)) != SP_OK) {
-        rc = step_rc(rc);
+    if ((rc = sp_store_tx_commit(db, own)) != SP_OK)
         goto fail;
-    }
     return SP_OK;
 fail:
-    if (own)
-        sp_db_rollback(db);
+    sp_store_tx_rollback(db, own);
     return rc;
 }
 
 int sp_store_wizard_finalize(struct sp_db *db, int64_t id, int64_t user_id, const char *name,
                              const char *config, int64_t now, int64_t *job_id, struct sp_err *e)
 {
-    bool own = !sp_db_in_transaction(db);
-    int rc = own ? sp_db_begin(db) : SP_OK;
+    bool own;
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
-        return step_rc(rc);
+        return rc;
     if ((rc = no_active_job(db, id, e)) != SP_OK)
         goto fail;
     struct sp_stmt *st =
@@ -133,7 +118,7 @@ int sp_store_wizard_finalize(struct sp_db *db, int64_t id, int64_t user_id, cons
     sp_stmt_bind_text(st, 2, config);
     sp_stmt_bind_int(st, 3, now);
     sp_stmt_bind_int(st, 4, id);
-    rc = exec_rc(st);
+    rc = sp_store_exec_rc(st);
     if (rc == SP_CONFLICT) {
         sp_err_set(e, "name", "another release is already named %s", name ? name : "");
         goto fail;
@@ -147,24 +132,21 @@ int sp_store_wizard_finalize(struct sp_db *db, int64_t id, int64_t user_id, cons
     if ((rc = sp_store_job_create(db, id, user_id, "package", "{}", now, job_id)) != SP_OK)
         goto fail;
     (void)sp_store_job_log(db, *job_id, "info", "queued by the wizard's finalize step", now);
-    if (own && (rc = sp_db_commit(db)) != SP_OK) {
-        rc = step_rc(rc);
+    if ((rc = sp_store_tx_commit(db, own)) != SP_OK)
         goto fail;
-    }
     return SP_OK;
 fail:
-    if (own)
-        sp_db_rollback(db);
+    sp_store_tx_rollback(db, own);
     return rc;
 }
 
 int sp_store_release_derive(struct sp_db *db, const struct sp_release_derive *d, int64_t now,
                             int64_t *release_id, int64_t *job_id, struct sp_err *e)
 {
-    bool own = !sp_db_in_transaction(db);
-    int rc = own ? sp_db_begin(db) : SP_OK;
+    bool own;
+    int rc = sp_store_tx_begin(db, &own);
     if (rc != SP_OK)
-        return step_rc(rc);
+        return rc;
     struct sp_stmt *st = sp_db_prepare(
         db, "INSERT INTO releases(name, user_id, group_id, release_type, status,"
             " release_metadata, config, file_path, file_size, rule_id, parent_id, wizard_step,"
@@ -188,7 +170,7 @@ int sp_store_release_derive(struct sp_db *db, const struct sp_release_derive *d,
     sp_stmt_bind_int(st, 10, d->parent_id);
     sp_stmt_bind_int(st, 11, now);
     sp_stmt_bind_int(st, 12, now);
-    rc = exec_rc(st);
+    rc = sp_store_exec_rc(st);
     if (rc == SP_CONFLICT) {
         sp_err_set(e, "name", "the release %s already exists", d->name ? d->name : "");
         goto fail;
@@ -202,13 +184,10 @@ int sp_store_release_derive(struct sp_db *db, const struct sp_release_derive *d,
     char msg[128];
     snprintf(msg, sizeof msg, "queued: %s of release %lld", d->job_type, (long long)d->parent_id);
     (void)sp_store_job_log(db, *job_id, "info", msg, now);
-    if (own && (rc = sp_db_commit(db)) != SP_OK) {
-        rc = step_rc(rc);
+    if ((rc = sp_store_tx_commit(db, own)) != SP_OK)
         goto fail;
-    }
     return SP_OK;
 fail:
-    if (own)
-        sp_db_rollback(db);
+    sp_store_tx_rollback(db, own);
     return rc;
 }

@@ -160,6 +160,11 @@ def test_cancel_a_pending_packing_job(tokens):
         assert api.get(f"/api/releases/{rid}", token=tok, expect=200).body["status"] == "queued"
         assert api.get(f"/api/jobs/{fin['job_id']}/status", token=tok,
                        expect=200).body["status"] == "pending"
+        # only its job moves it on: a PUT cannot (to stop it, cancel the job)
+        for status in ("processing", "completed", "failed", "draft"):
+            assert_error(api.put(f"/api/releases/{rid}", token=tok, json={"status": status}),
+                         409, field="status")
+        assert api.get(f"/api/releases/{rid}", token=tok, expect=200).body["status"] == "queued"
         # a queued release cannot be deleted from under its job... but a pending job can go
         c = api.put(f"/api/jobs/{fin['job_id']}/cancel", token=tok, expect=200).body
         assert c["status"] == "cancelled"

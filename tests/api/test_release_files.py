@@ -116,6 +116,7 @@ def test_actions_make_linked_releases(api, server, tokens, packed, action, tag, 
     assert new["status"] == "completed"
     assert f".{tag}." in new["name"] and new["name"] != name
     assert new["config"]["parent"] == name
+    assert new["parent_id"] == rid  # the link to the original, in the Release object
     if action == "dirfix":
         assert "Fixed" in new["name"]
     files = api.get(f"/api/releases/{q['release_id']}/files", token=tok, expect=200).body["files"]
@@ -134,7 +135,8 @@ def test_actions_make_linked_releases(api, server, tokens, packed, action, tag, 
     if action != "readnfo":  # the NFO names the release it fixes (long values wrap)
         assert name in re.sub(r"\s+", "", nfo)
     # the original is untouched
-    assert api.get(f"/api/releases/{rid}", token=tok, expect=200).body["name"] == name
+    orig = api.get(f"/api/releases/{rid}", token=tok, expect=200).body
+    assert orig["name"] == name and orig["parent_id"] is None
 
 
 def test_action_errors(api, tokens, packed):

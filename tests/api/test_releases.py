@@ -239,23 +239,27 @@ def test_delete(api, tokens, logins):
     assert not ({own, other, by_admin} & ids)
 
 
-def test_put_legal_status_transitions(api, tokens):
+def test_put_never_moves_the_status(api, tokens):
+    """The lifecycle belongs to the packaging job: finalize queues a release and creates its
+    job in one step, the job moves it on. A PUT that queued a draft would leave it waiting for
+    a job nobody created, so every status change is refused, pointing to finalize."""
     adm = tokens[ADMIN_USER]
     rid = create_release(api, adm, group="FlowGrp")
-    before = api.get("/api/dashboard/stats", token=adm, expect=200).body["releases_by_status"]
-    for status in ("queued", "processing", "completed"):
-        r = api.put(f"/api/releases/{rid}", token=adm, json={"status": status}, expect=200).body
-        assert r["status"] == status
-    for status in ("draft", "queued", "processing", "failed"):
-        assert_error(api.put(f"/api/releases/{rid}", token=adm, json={"status": status}), 409,
-                     field="status")
-    assert api.get(f"/api/releases/{rid}", token=adm, expect=200).body["status"] == "completed"
-    found = list_all(api, "/api/releases", "releases", adm, status="completed")
-    assert rid in {r["id"] for r in found}
-    # The dashboard's cached figures follow the write at once.
-    after = api.get("/api/dashboard/stats", token=adm, expect=200).body["releases_by_status"]
-    assert after["completed"] == before["completed"] + 1
-    assert after["draft"] == before["draft"] - 1
+    for status in ("queued", "processing", "completed", "failed"):
+        err = assert_error(api.put(f"/api/releases/{rid}", token=adm, json={"status": status}),
+                           409, field="status", code="conflict")
+        assert f"/api/wizard/{rid}/finalize" in err["message"], err
+    r = api.get(f"/api/releases/{rid}", token=adm, expect=200).body
+    assert r["status"] == "draft"
+    assert r["parent_id"] is None  # made by the wizard, not by an action
+    assert api.get("/api/jobs", token=adm, params={"release_id": rid},
+                   expect=200).body["pagination"]["total"] == 0
+    # the current status may be sent back along with other changes
+    r = api.put(f"/api/releases/{rid}", token=adm, expect=200,
+                json={"status": "draft", "release_metadata": {"title": "Still A Draft"}}).body
+    assert r["status"] == "draft" and r["release_metadata"]["title"] == "Still A Draft"
+    drafts = list_all(api, "/api/releases", "releases", adm, status="draft")
+    assert rid in {d["id"] for d in drafts}
 
 
 @pytest.mark.parametrize("meta,field", [

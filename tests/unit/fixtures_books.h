@@ -17,19 +17,13 @@
 #include <unistd.h>
 #include <zip.h>
 
-/* A fresh directory under $SP_TEST_TMP (or /tmp); out holds 512 bytes. */
+#include "support.h"
+
+/* A fresh directory under $SP_TEST_TMP (or /tmp); out holds 512 bytes. Aborts on failure. */
 static inline void fx_tmpdir(char *out, const char *tag)
 {
-    const char *base = getenv("SP_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(out, 512, "%s/%s-......", base, tag);
-    memset(out + strlen(out) - 6, 'X', 6); /* mkdtemp's template */
-    if (!mkdtemp(out)) {
-        perror("mkdtemp");
+    if (ts_tmpdir(out, 512, tag) != 0)
         abort();
-    }
 }
 
 static inline void fx_write(const char *path, const void *data, size_t n)

@@ -3,11 +3,7 @@
  * statement cache, binding and columns, constraint → SP_CONFLICT, a second connection's write
  * lock → SP_AGAIN, transactions, per-thread connections, and migrations applied once.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "support.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -30,22 +26,15 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = sp_calloc(1, sizeof *f);
-    const char *base = getenv("SP_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(f->dir, sizeof f->dir, "%s/test_db.XXXXXX", base);
-    if (!mkdtemp(f->dir))
+    if (ts_db_setup(f->dir, sizeof f->dir, "test_db", TS_DB_EMPTY, &f->db) != 0)
         return -1;
-    snprintf(f->url, sizeof f->url, "sqlite://%s/test.db", f->dir);
+    ts_db_url(f->url, sizeof f->url, f->dir);
     struct sp_err e = {{0}, {0}};
-    f->db = sp_db_open(f->url, &e);
-    if (!f->db)
-        return -1;
-    if (sp_db_exec(f->db,
-                   "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, score REAL, data BLOB,"
-                   " n INTEGER)",
-                   &e) != SP_OK)
+    if (sp_db_exec(
+            f->db,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT UNIQUE, score REAL, data BLOB,"
+            " n INTEGER)",
+            &e) != SP_OK)
         return -1;
     *state = f;
     return 0;
@@ -54,13 +43,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    sp_db_close(f->db);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    int rc = ts_db_teardown(f->db, f->dir);
     sp_free(f);
-    return 0;
+    return rc;
 }
 
 static int64_t count_rows(struct sp_db *db)

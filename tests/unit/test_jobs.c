@@ -7,11 +7,7 @@
  * the wizard's guarded writes, the sweep of leftovers, and a real worker packing a release,
  * then giving a job back to the queue when it stops.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "support.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -26,13 +22,9 @@
 #include "fixtures_books.h"
 #include "jobs/release_pack.h"
 #include "jobs/runner.h"
-#include "store/bootstrap.h"
-#include "store/db.h"
 #include "store/jobs.h"
-#include "store/migrate.h"
 #include "store/release_files.h"
 #include "store/releases.h"
-#include "store/users.h"
 #include "store/wizard.h"
 #include "util/alloc.h"
 #include "util/log.h"
@@ -45,37 +37,23 @@ struct fixture {
 
 static const int64_t T0 = 1700000000;
 
-static int64_t make_user(struct sp_db *db, const char *name)
-{
-    struct sp_user_new u = {.username = name, .password_hash = "unused-hash", .active = true};
-    int64_t id = 0;
-    struct sp_err e = {{0}, {0}};
-    assert_int_equal(sp_store_user_create(db, &u, &id, &e), SP_OK);
-    return id;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = sp_calloc(1, sizeof *f);
     sp_log_set_level(SP_LOG_WARN);
     fx_tmpdir(f->dir, "test_jobs");
     char url[700];
-    snprintf(url, sizeof url, "sqlite://%s/test.db", f->dir);
+    ts_db_url(url, sizeof url, f->dir);
     struct sp_err e = {{0}, {0}};
     if (sp_db_global_init(url, &e) != SP_OK) {
         fprintf(stderr, "open: %s\n", e.message);
         return -1;
     }
     f->db = sp_db_thread();
-    if (!f->db || sp_store_migrate(f->db, NULL, &e) != SP_OK) {
-        fprintf(stderr, "migrate: %s\n", e.message);
+    if (!f->db || ts_db_prepare(f->db, TS_DB_BOOTSTRAPPED) != 0)
         return -1;
-    }
-    struct sp_bootstrap_result br;
-    if (sp_store_bootstrap(f->db, "admin-password-1", &br, &e) != SP_OK)
-        return -1;
-    f->alice = make_user(f->db, "alice");
-    f->bob = make_user(f->db, "bob");
+    f->alice = ts_user(f->db, "alice");
+    f->bob = ts_user(f->db, "bob");
     char sub[600];
     snprintf(sub, sizeof sub, "%s/releases", f->dir);
     mkdir(sub, 0755);
@@ -89,7 +67,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     sp_db_global_shutdown();
-    fx_sh("rm -rf '%s'", f->dir);
+    (void)ts_rmtree(f->dir);
     sp_free(f);
     return 0;
 }

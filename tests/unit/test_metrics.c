@@ -1,10 +1,6 @@
 /* test_metrics.c — what a Prometheus scrape of /metrics shows after the service recorded
  * requests, statements and events: counts, bucket placement, shape of the exposition. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <setjmp.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "support.h"
 
 #include <pthread.h>
 #include <regex.h>
@@ -414,18 +410,9 @@ static void test_route_cap(void **state)
 
 int main(void)
 {
-    const char *base = getenv("SP_TEST_TMP");
     char dir[512];
-    if (base && *base) {
-        mkdir(base, 0700);
-        snprintf(dir, sizeof dir, "%s/metrics-XXXXXX", base);
-    } else {
-        snprintf(dir, sizeof dir, "/tmp/sp-metrics-XXXXXX");
-    }
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
+    if (ts_tmpdir(dir, sizeof dir, "test_metrics") != 0)
         return 1;
-    }
     snprintf(app.cfg.data_dir, sizeof app.cfg.data_dir, "%s", dir);
     sp_metrics_init();
 

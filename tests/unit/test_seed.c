@@ -4,11 +4,7 @@
  * search finding seeded titles (accents folded), and the bulk path restoring every trigger and
  * index it dropped.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "support.h"
 
 #include <jansson.h>
 #include <regex.h>
@@ -21,9 +17,6 @@
 #include "auth/permissions.h"
 #include "domain/problems.h"
 #include "domain/release_name.h"
-#include "store/bootstrap.h"
-#include "store/db.h"
-#include "store/migrate.h"
 #include "store/releases.h"
 #include "store/seed.h"
 #include "store/users.h"
@@ -37,47 +30,16 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = sp_calloc(1, sizeof *f);
-    const char *base = getenv("SP_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(f->dir, sizeof f->dir, "%s/test_seed.XXXXXX", base);
-    if (!mkdtemp(f->dir))
-        return -1;
-    char url[700];
-    snprintf(url, sizeof url, "sqlite://%s/test.db", f->dir);
-    struct sp_err e = {{0}, {0}};
-    struct sp_bootstrap_result br;
-    f->db = sp_db_open(url, &e);
-    if (!f->db || sp_store_migrate(f->db, NULL, &e) != SP_OK ||
-        sp_store_bootstrap(f->db, "admin-password-1", &br, &e) != SP_OK) {
-        fprintf(stderr, "setup: %s\n", e.message);
-        return -1;
-    }
     *state = f;
-    return 0;
+    return ts_db_setup(f->dir, sizeof f->dir, "test_seed", TS_DB_BOOTSTRAPPED, &f->db);
 }
 
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    sp_db_close(f->db);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    int rc = ts_db_teardown(f->db, f->dir);
     sp_free(f);
-    return 0;
-}
-
-static int64_t scalar(struct sp_db *db, const char *sql)
-{
-    struct sp_stmt *st = sp_db_prepare_once(db, sql);
-    assert_non_null(st);
-    assert_int_equal(sp_stmt_step(st), SP_ROW);
-    int64_t v = sp_stmt_column_int(st, 0);
-    sp_stmt_finalize(st);
-    return v;
+    return rc;
 }
 
 static int seed(struct sp_db *db, int64_t n, int bulk, struct sp_seed_result *r)
@@ -99,26 +61,28 @@ static int seed(struct sp_db *db, int64_t n, int bulk, struct sp_seed_result *r)
 static void assert_counters_exact(struct sp_db *db)
 {
     assert_int_equal(
-        scalar(db, "SELECT COUNT(*) FROM ("
-                   " SELECT 0 AS u, status, release_type, COUNT(*) AS n FROM releases"
-                   "  GROUP BY status, release_type"
-                   " UNION ALL SELECT user_id, status, release_type, COUNT(*) FROM releases"
-                   "  GROUP BY user_id, status, release_type"
-                   " EXCEPT SELECT user_id, status, release_type, n FROM release_counts)"),
+        ts_scalar(db, "SELECT COUNT(*) FROM ("
+                      " SELECT 0 AS u, status, release_type, COUNT(*) AS n FROM releases"
+                      "  GROUP BY status, release_type"
+                      " UNION ALL SELECT user_id, status, release_type, COUNT(*) FROM releases"
+                      "  GROUP BY user_id, status, release_type"
+                      " EXCEPT SELECT user_id, status, release_type, n FROM release_counts)"),
         0);
-    assert_int_equal(scalar(db, "SELECT COALESCE(SUM(n), 0) FROM release_counts WHERE user_id = 0"),
-                     scalar(db, "SELECT COUNT(*) FROM releases"));
     assert_int_equal(
-        scalar(db, "SELECT COUNT(*) FROM ("
-                   " SELECT 0 AS u, status, COUNT(*) AS n FROM jobs GROUP BY status"
-                   " UNION ALL SELECT user_id, status, COUNT(*) FROM jobs GROUP BY user_id, status"
-                   " EXCEPT SELECT user_id, status, n FROM job_counts)"),
+        ts_scalar(db, "SELECT COALESCE(SUM(n), 0) FROM release_counts WHERE user_id = 0"),
+        ts_scalar(db, "SELECT COUNT(*) FROM releases"));
+    assert_int_equal(
+        ts_scalar(db,
+                  "SELECT COUNT(*) FROM ("
+                  " SELECT 0 AS u, status, COUNT(*) AS n FROM jobs GROUP BY status"
+                  " UNION ALL SELECT user_id, status, COUNT(*) FROM jobs GROUP BY user_id, status"
+                  " EXCEPT SELECT user_id, status, n FROM job_counts)"),
         0);
-    assert_int_equal(scalar(db, "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE user_id = 0"),
-                     scalar(db, "SELECT COUNT(*) FROM jobs"));
+    assert_int_equal(ts_scalar(db, "SELECT COALESCE(SUM(n), 0) FROM job_counts WHERE user_id = 0"),
+                     ts_scalar(db, "SELECT COUNT(*) FROM jobs"));
     /* one search row per release */
-    assert_int_equal(scalar(db, "SELECT COUNT(*) FROM releases_fts"),
-                     scalar(db, "SELECT COUNT(*) FROM releases"));
+    assert_int_equal(ts_scalar(db, "SELECT COUNT(*) FROM releases_fts"),
+                     ts_scalar(db, "SELECT COUNT(*) FROM releases"));
 }
 
 /* Every name has the dirname shape of PACKAGING.md §3 and fits 243 characters. */
@@ -152,8 +116,8 @@ static void assert_names_well_formed(struct sp_db *db)
     sp_stmt_finalize(st);
     regfree(&re);
     assert_true(n > 0);
-    assert_int_equal(scalar(db, "SELECT COUNT(DISTINCT name) FROM releases"),
-                     scalar(db, "SELECT COUNT(*) FROM releases"));
+    assert_int_equal(ts_scalar(db, "SELECT COUNT(DISTINCT name) FROM releases"),
+                     ts_scalar(db, "SELECT COUNT(*) FROM releases"));
 }
 
 static void seeds_realistic_releases(void **state)
@@ -164,8 +128,8 @@ static void seeds_realistic_releases(void **state)
     assert_true(r.user_created);
     assert_false(r.bulk);
     assert_int_equal(r.releases, 1500);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM releases"), 1500);
-    assert_int_equal(r.jobs, scalar(f->db, "SELECT COUNT(*) FROM jobs"));
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM releases"), 1500);
+    assert_int_equal(r.jobs, ts_scalar(f->db, "SELECT COUNT(*) FROM jobs"));
     assert_true(r.jobs > 0);
     assert_counters_exact(f->db);
     assert_names_well_formed(f->db);
@@ -180,32 +144,32 @@ static void seeds_realistic_releases(void **state)
     assert_false(sp_perms_has(p, SP_RES_USERS, SP_ACT_READ));
 
     /* spread: many groups, every status and kind, several languages and years */
-    assert_true(scalar(f->db, "SELECT COUNT(DISTINCT group_id) FROM releases") >= 150);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(DISTINCT status) FROM releases"), 5);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(DISTINCT json_extract(release_metadata,"
-                                   " '$.book_kind')) FROM releases"),
+    assert_true(ts_scalar(f->db, "SELECT COUNT(DISTINCT group_id) FROM releases") >= 150);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(DISTINCT status) FROM releases"), 5);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(DISTINCT json_extract(release_metadata,"
+                                      " '$.book_kind')) FROM releases"),
                      6);
-    assert_true(scalar(f->db, "SELECT COUNT(DISTINCT json_extract(release_metadata,"
-                              " '$.language')) FROM releases") >= 5);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(DISTINCT json_extract(release_metadata,"
-                                   " '$.source')) FROM releases"),
+    assert_true(ts_scalar(f->db, "SELECT COUNT(DISTINCT json_extract(release_metadata,"
+                                 " '$.language')) FROM releases") >= 5);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(DISTINCT json_extract(release_metadata,"
+                                      " '$.source')) FROM releases"),
                      3);
-    assert_true(scalar(f->db, "SELECT COUNT(DISTINCT strftime('%Y', created_at, 'unixepoch'))"
-                              " FROM releases") >= 5);
+    assert_true(ts_scalar(f->db, "SELECT COUNT(DISTINCT strftime('%Y', created_at, 'unixepoch'))"
+                                 " FROM releases") >= 5);
     /* metadata carries what the API's ReleaseMetadata allows, with a valid ISBN-13 length */
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM releases WHERE"
-                                   " json_extract(release_metadata, '$.title') IS NULL"
-                                   " OR json_extract(release_metadata, '$.publisher') IS NULL"
-                                   " OR json_extract(release_metadata, '$.year') IS NULL"
-                                   " OR json_extract(release_metadata, '$.genre') IS NULL"
-                                   " OR length(json_extract(release_metadata, '$.isbn')) != 13"),
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM releases WHERE"
+                                      " json_extract(release_metadata, '$.title') IS NULL"
+                                      " OR json_extract(release_metadata, '$.publisher') IS NULL"
+                                      " OR json_extract(release_metadata, '$.year') IS NULL"
+                                      " OR json_extract(release_metadata, '$.genre') IS NULL"
+                                      " OR length(json_extract(release_metadata, '$.isbn')) != 13"),
                      0);
     /* jobs only in final states (no worker would pick one up) and linked to their release */
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM jobs WHERE status NOT IN"
-                                   " ('completed', 'failed')"),
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM jobs WHERE status NOT IN"
+                                      " ('completed', 'failed')"),
                      0);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM jobs j JOIN releases r ON"
-                                   " r.id = j.release_id WHERE r.status != j.status"),
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM jobs j JOIN releases r ON"
+                                      " r.id = j.release_id WHERE r.status != j.status"),
                      0);
 }
 
@@ -233,8 +197,8 @@ static void search_finds_seeded_titles(void **state)
     sp_release_list_free(&l);
 
     /* accents are folded: an author seeded as "Émile Zola" is found as "emile" */
-    int64_t zola = scalar(f->db, "SELECT COUNT(*) FROM releases WHERE"
-                                 " json_extract(release_metadata, '$.author') = 'Émile Zola'");
+    int64_t zola = ts_scalar(f->db, "SELECT COUNT(*) FROM releases WHERE"
+                                    " json_extract(release_metadata, '$.author') = 'Émile Zola'");
     if (zola > 0) {
         struct sp_release_query q2 = {.search = "emile zola", .page = 1, .per_page = 100};
         struct sp_release_list l2 = {0};
@@ -249,17 +213,18 @@ static void bulk_path_restores_schema(void **state)
     struct fixture *f = *state;
     const char *schema_sql = "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('trigger', "
                              "'index') AND tbl_name IN ('releases', 'jobs')";
-    int64_t objects = scalar(f->db, schema_sql);
-    int64_t triggers = scalar(f->db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'");
+    int64_t objects = ts_scalar(f->db, schema_sql);
+    int64_t triggers =
+        ts_scalar(f->db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'");
     struct sp_seed_result r;
     assert_int_equal(seed(f->db, 300, 0, &r), SP_OK);
     assert_int_equal(seed(f->db, 700, 1, &r), SP_OK);
     assert_true(r.bulk);
     assert_false(r.user_created); /* the same account, updated */
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM users WHERE username = 'testuser'"), 1);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM releases"), 1000);
-    assert_int_equal(scalar(f->db, schema_sql), objects);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"),
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM users WHERE username = 'testuser'"), 1);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM releases"), 1000);
+    assert_int_equal(ts_scalar(f->db, schema_sql), objects);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'"),
                      triggers);
     assert_counters_exact(f->db);
     assert_names_well_formed(f->db);
@@ -296,7 +261,7 @@ static void rejects_bad_options(void **state)
     o.groups = 0;
     assert_int_equal(sp_store_seed(f->db, &o, &r, &e), SP_OK);
     assert_int_equal(r.releases, 0);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM releases"), 0);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM releases"), 0);
 }
 
 int main(void)

@@ -3,21 +3,11 @@
  * NULL; long text is cut at a UTF-8 boundary; the list is newest first, paginated, counted, and
  * filters by user, name, action (exact or prefix), resource, resource id and time range.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "support.h"
 
-#include <cmocka.h>
-
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "store/audit.h"
-#include "store/db.h"
-#include "store/migrate.h"
 #include "util/alloc.h"
 
 struct fixture {
@@ -28,35 +18,16 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = sp_calloc(1, sizeof *f);
-    const char *base = getenv("SP_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(f->dir, sizeof f->dir, "%s/test_store_audit.XXXXXX", base);
-    if (!mkdtemp(f->dir))
-        return -1;
-    char url[700];
-    snprintf(url, sizeof url, "sqlite://%s/test.db", f->dir);
-    struct sp_err e = {{0}, {0}};
-    f->db = sp_db_open(url, &e);
-    if (!f->db || sp_store_migrate(f->db, NULL, &e) != SP_OK) {
-        fprintf(stderr, "setup: %s\n", e.message);
-        return -1;
-    }
     *state = f;
-    return 0;
+    return ts_db_setup(f->dir, sizeof f->dir, "test_store_audit", TS_DB_MIGRATED, &f->db);
 }
 
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    sp_db_close(f->db);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    int rc = ts_db_teardown(f->db, f->dir);
     sp_free(f);
-    return 0;
+    return rc;
 }
 
 static int64_t add(struct sp_db *db, int64_t user, const char *name, const char *action,

@@ -4,22 +4,12 @@
  * file does; the job queue check tells a stuck queue (work waiting, no live lease) from an idle
  * or a busy one.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
+#include "support.h"
 
-#include <cmocka.h>
-
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "store/db.h"
 #include "store/health.h"
 #include "store/jobs.h"
-#include "store/migrate.h"
 #include "util/alloc.h"
 
 #define NOW 2000000000
@@ -35,22 +25,10 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = sp_calloc(1, sizeof *f);
-    const char *base = getenv("SP_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(f->dir, sizeof f->dir, "%s/test_store_health.XXXXXX", base);
-    if (!mkdtemp(f->dir))
+    if (ts_db_setup(f->dir, sizeof f->dir, "test_store_health", TS_DB_MIGRATED, &f->db) != 0)
         return -1;
     snprintf(f->path, sizeof f->path, "%s/test.db", f->dir);
-    char url[700];
-    snprintf(url, sizeof url, "sqlite://%s", f->path);
     struct sp_err e = {{0}, {0}};
-    f->db = sp_db_open(url, &e);
-    if (!f->db || sp_store_migrate(f->db, NULL, &e) != SP_OK) {
-        fprintf(stderr, "setup: %s\n", e.message);
-        return -1;
-    }
     if (sp_db_exec(f->db,
                    "INSERT INTO users(username, password_hash, created_at, updated_at)"
                    " VALUES ('owner', 'x', 1, 1)",
@@ -66,13 +44,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    sp_db_close(f->db);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    int rc = ts_db_teardown(f->db, f->dir);
     sp_free(f);
-    return 0;
+    return rc;
 }
 
 static void database_ok(void **state)

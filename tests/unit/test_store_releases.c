@@ -4,11 +4,7 @@
  * (from the counter table and from counting), accent-insensitive full-text search with hostile
  * input, metadata merge, status transitions, delete with its files, group insert-or-select.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "support.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,14 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/bootstrap.h"
 #include "store/dashboard.h"
-#include "store/db.h"
 #include "store/groups.h"
-#include "store/migrate.h"
 #include "store/releases.h"
 #include "store/rules.h"
-#include "store/users.h"
 #include "util/alloc.h"
 
 struct fixture {
@@ -38,59 +30,24 @@ struct fixture {
 
 static int64_t T0 = 1700000000;
 
-static int64_t make_user(struct sp_db *db, const char *name)
-{
-    struct sp_user_new u = {.username = name, .password_hash = "unused-hash", .active = true};
-    int64_t id = 0;
-    struct sp_err e = {{0}, {0}};
-    assert_int_equal(sp_store_user_create(db, &u, &id, &e), SP_OK);
-    return id;
-}
-
 static int setup(void **state)
 {
     struct fixture *f = sp_calloc(1, sizeof *f);
-    const char *base = getenv("SP_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(f->dir, sizeof f->dir, "%s/test_store_releases.XXXXXX", base);
-    if (!mkdtemp(f->dir))
-        return -1;
-    char url[700];
-    snprintf(url, sizeof url, "sqlite://%s/test.db", f->dir);
-    struct sp_err e = {{0}, {0}};
-    f->db = sp_db_open(url, &e);
-    if (!f->db) {
-        fprintf(stderr, "open: %s\n", e.message);
-        return -1;
-    }
-    if (sp_store_migrate(f->db, NULL, &e) != SP_OK) {
-        fprintf(stderr, "migrate: %s\n", e.message);
-        return -1;
-    }
-    struct sp_bootstrap_result br;
-    if (sp_store_bootstrap(f->db, "admin-password-1", &br, &e) != SP_OK) {
-        fprintf(stderr, "bootstrap: %s\n", e.message);
-        return -1;
-    }
-    f->alice = make_user(f->db, "alice");
-    f->bob = make_user(f->db, "bob");
-    assert_int_equal(sp_store_rule_default(f->db, "eBOOK", &f->builtin_rule), SP_OK);
     *state = f;
+    if (ts_db_setup(f->dir, sizeof f->dir, "test_store_releases", TS_DB_BOOTSTRAPPED, &f->db) != 0)
+        return -1;
+    f->alice = ts_user(f->db, "alice");
+    f->bob = ts_user(f->db, "bob");
+    assert_int_equal(sp_store_rule_default(f->db, "eBOOK", &f->builtin_rule), SP_OK);
     return 0;
 }
 
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    sp_db_close(f->db);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    int rc = ts_db_teardown(f->db, f->dir);
     sp_free(f);
-    return 0;
+    return rc;
 }
 
 /* A draft by `user` in `group`, created at `at`. */

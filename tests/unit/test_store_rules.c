@@ -3,23 +3,12 @@
  * defaults, get, list filters and pagination totals, partial update (a new text drops the
  * stale parsed spec), the protected built-in rule, and releases outliving a deleted rule.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "support.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "store/bootstrap.h"
-#include "store/db.h"
-#include "store/migrate.h"
 #include "store/releases.h"
 #include "store/rules.h"
-#include "store/users.h"
 #include "util/alloc.h"
 
 struct fixture {
@@ -34,45 +23,19 @@ static const int64_t T0 = 1700000000;
 static int setup(void **state)
 {
     struct fixture *f = sp_calloc(1, sizeof *f);
-    const char *base = getenv("SP_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(f->dir, sizeof f->dir, "%s/test_store_rules.XXXXXX", base);
-    if (!mkdtemp(f->dir))
-        return -1;
-    char url[700];
-    snprintf(url, sizeof url, "sqlite://%s/test.db", f->dir);
-    struct sp_err e = {{0}, {0}};
-    f->db = sp_db_open(url, &e);
-    if (!f->db || sp_store_migrate(f->db, NULL, &e) != SP_OK) {
-        fprintf(stderr, "database: %s\n", e.message);
-        return -1;
-    }
-    struct sp_bootstrap_result br;
-    if (sp_store_bootstrap(f->db, "admin-password-1", &br, &e) != SP_OK) {
-        fprintf(stderr, "bootstrap: %s\n", e.message);
-        return -1;
-    }
-    struct sp_user_new u = {.username = "carol", .password_hash = "unused", .active = true};
-    if (sp_store_user_create(f->db, &u, &f->user, &e) != SP_OK)
-        return -1;
-    if (sp_store_rule_default(f->db, "eBOOK", &f->builtin) != SP_OK)
-        return -1;
     *state = f;
-    return 0;
+    if (ts_db_setup(f->dir, sizeof f->dir, "test_store_rules", TS_DB_BOOTSTRAPPED, &f->db) != 0)
+        return -1;
+    f->user = ts_user(f->db, "carol");
+    return sp_store_rule_default(f->db, "eBOOK", &f->builtin) == SP_OK ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    sp_db_close(f->db);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    int rc = ts_db_teardown(f->db, f->dir);
     sp_free(f);
-    return 0;
+    return rc;
 }
 
 static int64_t add(struct fixture *f, const char *name, const char *scene, const char *section,

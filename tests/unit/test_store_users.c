@@ -4,28 +4,16 @@
  * SP_CONFLICT naming the field, the permission bitset of each seeded role, disabling revokes
  * tokens (token_epoch), pagination, updates, deletes, and the public JSON (never the hash).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "support.h"
 
 #include <jansson.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "auth/auth.h"
 #include "auth/permissions.h"
-#include "store/bootstrap.h"
-#include "store/db.h"
-#include "store/migrate.h"
-#include "store/users.h"
 #include "util/alloc.h"
 
-#define ADMIN_PW "admin-password-1"
+#define ADMIN_PW TS_ADMIN_PASSWORD
 
 struct fixture {
     char dir[512];
@@ -35,59 +23,23 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = sp_calloc(1, sizeof *f);
-    const char *base = getenv("SP_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0755);
-    snprintf(f->dir, sizeof f->dir, "%s/test_store_users.XXXXXX", base);
-    if (!mkdtemp(f->dir))
-        return -1;
-    char url[700];
-    snprintf(url, sizeof url, "sqlite://%s/test.db", f->dir);
-    struct sp_err e = {{0}, {0}};
-    f->db = sp_db_open(url, &e);
-    if (!f->db || sp_store_migrate(f->db, NULL, &e) != SP_OK) {
-        fprintf(stderr, "setup: %s\n", e.message);
-        return -1;
-    }
     *state = f;
-    return 0;
+    return ts_db_setup(f->dir, sizeof f->dir, "test_store_users", TS_DB_MIGRATED, &f->db);
 }
 
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    sp_db_close(f->db);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    int rc = ts_db_teardown(f->db, f->dir);
     sp_free(f);
-    return 0;
+    return rc;
 }
 
 static int setup_boot(void **state)
 {
-    if (setup(state) != 0)
-        return -1;
-    struct fixture *f = *state;
-    struct sp_bootstrap_result br;
-    struct sp_err e = {{0}, {0}};
-    if (sp_store_bootstrap(f->db, ADMIN_PW, &br, &e) != SP_OK) {
-        fprintf(stderr, "bootstrap: %s\n", e.message);
-        return -1;
-    }
-    return 0;
-}
-
-static int64_t scalar(struct sp_db *db, const char *sql)
-{
-    struct sp_stmt *st = sp_db_prepare_once(db, sql);
-    assert_non_null(st);
-    assert_int_equal(sp_stmt_step(st), SP_ROW);
-    int64_t v = sp_stmt_column_int(st, 0);
-    sp_stmt_finalize(st);
-    return v;
+    struct fixture *f = sp_calloc(1, sizeof *f);
+    *state = f;
+    return ts_db_setup(f->dir, sizeof f->dir, "test_store_users", TS_DB_BOOTSTRAPPED, &f->db);
 }
 
 static int64_t role_id(struct sp_db *db, const char *name)
@@ -152,9 +104,9 @@ static void bootstrap_first_start(void **state)
     sp_free(roles);
 
     /* the built-in rule: our summary plus structured constraints */
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM rules WHERE builtin = 1 AND name ="
-                                   " '[2022] eBOOK' AND section = 'eBOOK' AND scene = 'English'"
-                                   " AND year = 2022"),
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM rules WHERE builtin = 1 AND name ="
+                                      " '[2022] eBOOK' AND section = 'eBOOK' AND scene = 'English'"
+                                      " AND year = 2022"),
                      1);
     struct sp_stmt *st = sp_db_prepare_once(f->db, "SELECT content, spec FROM rules");
     assert_int_equal(sp_stmt_step(st), SP_ROW);
@@ -202,10 +154,10 @@ static void bootstrap_second_run_changes_nothing(void **state)
     assert_int_equal(br.roles_added, 0);
     assert_int_equal(br.rules_added, 0);
     assert_false(br.admin_created);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM users"), 1);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM rules"), 1);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM roles"), 3);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM permissions"), 28);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM users"), 1);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM rules"), 1);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM roles"), 3);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM permissions"), 28);
     struct sp_user after;
     assert_int_equal(sp_store_user_get_by_name(f->db, "admin", &after), SP_OK);
     assert_string_equal(before.password_hash, after.password_hash);
@@ -222,7 +174,7 @@ static void bootstrap_generated_password(void **state)
     /* too short a configured password is refused, and nothing is written */
     assert_int_equal(sp_store_bootstrap(f->db, "short", &br, &e), SP_INVALID);
     assert_string_equal(e.field, "admin_password");
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM users"), 0);
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM users"), 0);
 
     assert_int_equal(sp_store_bootstrap(f->db, NULL, &br, &e), SP_OK);
     assert_true(br.admin_created);
@@ -235,7 +187,7 @@ static void bootstrap_generated_password(void **state)
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM users WHERE password_hash LIKE '%%%s%%'",
              br.admin_password);
-    assert_int_equal(scalar(f->db, sql), 0);
+    assert_int_equal(ts_scalar(f->db, sql), 0);
 }
 
 /* ---- users ---- */
@@ -263,8 +215,12 @@ static void create_and_get(void **state)
     /* roles by id and by name merge; no email is "" */
     int64_t ids[] = {role_id(f->db, "viewer")};
     const char *names[] = {"operator", "viewer", NULL};
-    struct sp_user_new nu = {.username = "bob", .password_hash = "h", .active = false,
-                             .role_ids = ids, .nrole_ids = 1, .role_names = names,
+    struct sp_user_new nu = {.username = "bob",
+                             .password_hash = "h",
+                             .active = false,
+                             .role_ids = ids,
+                             .nrole_ids = 1,
+                             .role_names = names,
                              .note = "a note"};
     int64_t bob = 0;
     struct sp_err e = {{0}, {0}};
@@ -294,8 +250,8 @@ static void duplicates_conflict(void **state)
     assert_int_equal(sp_store_user_create(f->db, &v, NULL, &e), SP_INVALID);
     assert_string_equal(e.field, "roles");
     int64_t badid[] = {4242};
-    struct sp_user_new w = {.username = "carol", .password_hash = "h", .role_ids = badid,
-                            .nrole_ids = 1};
+    struct sp_user_new w = {
+        .username = "carol", .password_hash = "h", .role_ids = badid, .nrole_ids = 1};
     assert_int_equal(sp_store_user_create(f->db, &w, NULL, &e), SP_INVALID);
     assert_string_equal(e.field, "role_ids");
     struct sp_user x;
@@ -355,9 +311,8 @@ static void role_permission_bitsets(void **state)
     assert_true(mod_id > 0);
     int64_t rid = 0;
     struct sp_err e = {{0}, {0}};
-    assert_int_equal(sp_store_role_create(f->db, "configurator", "config only", &mod_id, 1, &rid,
-                                          &e),
-                     SP_OK);
+    assert_int_equal(
+        sp_store_role_create(f->db, "configurator", "config only", &mod_id, 1, &rid, &e), SP_OK);
     struct sp_user_patch patch = {.has_roles = true, .role_ids = &rid, .nrole_ids = 1};
     assert_int_equal(sp_store_user_update(f->db, none, &patch, &e), SP_OK);
     assert_int_equal(sp_store_user_perms(f->db, none, &p, NULL), SP_OK);
@@ -477,9 +432,14 @@ static void update_and_delete(void **state)
     assert_string_equal(e.field, "email");
     int64_t op = role_id(f->db, "operator"), vw = role_id(f->db, "viewer");
     int64_t roles[] = {op, vw};
-    struct sp_user_patch r = {.username = "alicia", .email = "", .note = "renamed",
-                              .has_roles = true, .role_ids = roles, .nrole_ids = 2,
-                              .has_active = true, .active = false};
+    struct sp_user_patch r = {.username = "alicia",
+                              .email = "",
+                              .note = "renamed",
+                              .has_roles = true,
+                              .role_ids = roles,
+                              .nrole_ids = 2,
+                              .has_active = true,
+                              .active = false};
     assert_int_equal(sp_store_user_update(f->db, a, &r, &e), SP_OK);
     struct sp_user u;
     assert_int_equal(sp_store_user_get(f->db, a, &u), SP_OK);
@@ -497,9 +457,8 @@ static void update_and_delete(void **state)
     assert_int_equal(sp_store_user_update(f->db, 99999, &r, &e), SP_NOTFOUND);
 
     /* a user owning releases is not deleted */
-    assert_int_equal(sp_db_exec(f->db, "INSERT INTO groups(name, created_at) VALUES ('GRP', 1)",
-                                &e),
-                     SP_OK);
+    assert_int_equal(
+        sp_db_exec(f->db, "INSERT INTO groups(name, created_at) VALUES ('GRP', 1)", &e), SP_OK);
     char sql[300];
     snprintf(sql, sizeof sql,
              "INSERT INTO releases(user_id, group_id, release_type, created_at, updated_at)"
@@ -515,8 +474,8 @@ static void update_and_delete(void **state)
     assert_int_equal(sp_store_user_delete(f->db, c), SP_OK);
     assert_int_equal(sp_store_user_get(f->db, c, &u), SP_NOTFOUND);
     assert_int_equal(sp_store_user_delete(f->db, c), SP_NOTFOUND);
-    assert_int_equal(scalar(f->db, "SELECT COUNT(*) FROM user_roles WHERE user_id NOT IN"
-                                   " (SELECT id FROM users)"),
+    assert_int_equal(ts_scalar(f->db, "SELECT COUNT(*) FROM user_roles WHERE user_id NOT IN"
+                                      " (SELECT id FROM users)"),
                      0);
 }
 
@@ -593,7 +552,7 @@ static void public_json(void **state)
     char *text = json_dumps(j, 0);
     assert_null(strstr(text, "argon2"));
     free(text);
-    const char *keys[] = {"id",   "username", "email",      "active",     "note",
+    const char *keys[] = {"id",    "username",   "email",      "active",       "note",
                           "roles", "created_at", "updated_at", "last_login_at"};
     assert_int_equal(json_object_size(j), SP_ARRAY_LEN(keys));
     for (size_t i = 0; i < SP_ARRAY_LEN(keys); i++)
@@ -603,8 +562,7 @@ static void public_json(void **state)
     const char *created = json_string_value(json_object_get(j, "created_at"));
     assert_non_null(created);
     assert_int_equal(created[strlen(created) - 1], 'Z');
-    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "roles"), 0)),
-                        "admin");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(j, "roles"), 0)), "admin");
     json_decref(j);
 
     uint64_t p;

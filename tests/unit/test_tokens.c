@@ -3,11 +3,7 @@
  * directory with a migrated SQLite database): what a request with a token is allowed to do after
  * logout, refresh, deactivation and password changes.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
+#include "support.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,15 +32,7 @@ static struct fixture *F;
 static int setup(void **state)
 {
     struct fixture *f = sp_calloc(1, sizeof *f);
-    const char *base = getenv("SP_TEST_TMP");
-    if (!base || !*base)
-        base = "/tmp";
-    char mk[600];
-    snprintf(mk, sizeof mk, "mkdir -p '%s'", base);
-    if (system(mk) != 0)
-        return -1;
-    snprintf(f->dir, sizeof f->dir, "%s/test_tokens.XXXXXX", base);
-    if (!mkdtemp(f->dir))
+    if (ts_tmpdir(f->dir, sizeof f->dir, "test_tokens") != 0)
         return -1;
     char *argv[] = {(char *)"test_tokens", NULL};
     int argc = 1;
@@ -86,9 +74,7 @@ static int teardown(void **state)
     struct fixture *f = *state;
     sp_auth_shutdown();
     sp_app_shutdown(&f->app);
-    char rm[600];
-    snprintf(rm, sizeof rm, "rm -rf '%s'", f->dir);
-    if (system(rm) != 0)
+    if (ts_rmtree(f->dir) != 0)
         fprintf(stderr, "could not remove %s\n", f->dir);
     sp_free(f);
     return 0;
