@@ -83,8 +83,7 @@ static unsigned char *build(unsigned flags, char **f, size_t *n)
     }
     zip_stat_t st;
     zip_stat_init(&st);
-    if (zip_source_stat(src, &st) < 0 || !(st.valid & ZIP_STAT_SIZE) ||
-        zip_source_open(src) < 0) {
+    if (zip_source_stat(src, &st) < 0 || !(st.valid & ZIP_STAT_SIZE) || zip_source_open(src) < 0) {
         zip_source_free(src);
         return NULL;
     }

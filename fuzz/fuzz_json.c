@@ -25,9 +25,26 @@ static const char *const content_types[] = {
 
 /* Keys the API's handlers read, plus a few that only a fuzzer would send. */
 static const char *const keys[] = {
-    "name",   "title",   "username", "password", "page",     "per_page",   "year",
-    "active", "role",    "status",   "id",       "group_id", "rule_id",    "zip_size",
-    "config", "content", "items",    "",         "release_metadata",       "template_id",
+    "name",
+    "title",
+    "username",
+    "password",
+    "page",
+    "per_page",
+    "year",
+    "active",
+    "role",
+    "status",
+    "id",
+    "group_id",
+    "rule_id",
+    "zip_size",
+    "config",
+    "content",
+    "items",
+    "",
+    "release_metadata",
+    "template_id",
 };
 
 static const char *const kinds[] = {"fiction", "technical", "magazine", "comic", NULL};

@@ -38,13 +38,13 @@ static void check_output(const unsigned char *s, size_t n, const char *tmpl)
         }
         if (c == '\n')
             fz_fail("bare LF at byte %zu of the NFO of template \"%.200s\"", i, tmpl);
-        if (c == 0 || c == 0x07 || c == 0x08 || c == 0x09 || c == 0x0B || c == 0x0C ||
-            c == 0x1A || c == 0x1B)
+        if (c == 0 || c == 0x07 || c == 0x08 || c == 0x09 || c == 0x0B || c == 0x0C || c == 0x1A ||
+            c == 0x1B)
             fz_fail("control byte 0x%02x at byte %zu of the NFO of template \"%.200s\"", c, i,
                     tmpl);
         if (++col > SP_NFO_WIDTH)
-            fz_fail("a line wider than %d columns in the NFO of template \"%.200s\"",
-                    SP_NFO_WIDTH, tmpl);
+            fz_fail("a line wider than %d columns in the NFO of template \"%.200s\"", SP_NFO_WIDTH,
+                    tmpl);
     }
     if (n && (n < 2 || s[n - 2] != '\r' || s[n - 1] != '\n'))
         fz_fail("the NFO does not end with CRLF (template \"%.200s\")", tmpl);

@@ -73,9 +73,9 @@ static void diz_mode(const uint8_t *data, size_t size, int disk, int disks)
 
 static void render_mode(const uint8_t *data, size_t size, int disk, int disks)
 {
-    static const int fields[] = {SP_META_TITLE,   SP_META_AUTHOR,  SP_META_VOLUME,
-                                 SP_META_ISSUE,   SP_META_EDITION, SP_META_LANGUAGE,
-                                 SP_META_SOURCE,  SP_META_YEAR,    SP_META_PUBLISHER};
+    static const int fields[] = {SP_META_TITLE,  SP_META_AUTHOR,  SP_META_VOLUME,
+                                 SP_META_ISSUE,  SP_META_EDITION, SP_META_LANGUAGE,
+                                 SP_META_SOURCE, SP_META_YEAR,    SP_META_PUBLISHER};
     enum { NF = SP_ARRAY_LEN(fields) };
     char *f[NF + 1], *buf;
     fz_fields(data, size, f, NF + 1, &buf);
@@ -100,8 +100,7 @@ static void render_mode(const uint8_t *data, size_t size, int disk, int disks)
         sp_diz_check((const unsigned char *)out2.data, out2.len, group, disk, disks, NULL, &p);
         for (size_t i = 0; i < p.n; i++)
             if (valid || strncmp(p.items[i].message, "FILE_ID.DIZ must be plain ASCII", 31))
-                fz_fail("rendered DIZ fails its own check: %s\n%s", p.items[i].message,
-                        out2.data);
+                fz_fail("rendered DIZ fails its own check: %s\n%s", p.items[i].message, out2.data);
         sp_problems_free(&p);
         sp_buf_free(&out2);
     }

@@ -114,8 +114,8 @@ static void words_mode(const char *s)
 
     int valid = sp_group_valid(s);
     size_t gl = strlen(s);
-    int want = gl >= 2 && gl <= 30 && isalnum((unsigned char)s[0]) &&
-               isalnum((unsigned char)s[gl - 1]);
+    int want =
+        gl >= 2 && gl <= 30 && isalnum((unsigned char)s[0]) && isalnum((unsigned char)s[gl - 1]);
     for (size_t i = 0; want && i < gl; i++)
         want = isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-';
     if (valid != want)
@@ -153,8 +153,8 @@ static void build_mode(const uint8_t *data, size_t size, int format)
                         info.year);
             int want = sp_format_tag(format) ? format : SP_FMT_PDF;
             if (info.format != want && !(format == SP_FMT_UNKNOWN && info.format == SP_FMT_PDF))
-                fz_fail("built dirname \"%s\" reads back format %d, built for %d", out,
-                        info.format, format);
+                fz_fail("built dirname \"%s\" reads back format %d, built for %d", out, info.format,
+                        format);
             sp_problems_free(&p);
         } else if (!e.field[0]) {
             fz_fail("sp_dirname_build refused without naming the field");

@@ -11,12 +11,29 @@
 #include "util/json.h"
 
 static const char *const spec_keys[] = {
-    "section",         "scene",           "year",          "formats",
-    "format_tags",     "drm_allowed",     "zip_sizes",     "max_files_per_zip",
-    "zip_names_8_3",   "payload_name_max", "name_max_length", "name_allowed_chars",
-    "sources",         "extra_tags",      "type_tags",     "nfo_max_width",
-    "nfo_encoding",    "nfo_line_end",    "diz_max_width", "diz_max_lines",
-    "sfv_required",    "mandatory_fields", "retail_requires_url",
+    "section",
+    "scene",
+    "year",
+    "formats",
+    "format_tags",
+    "drm_allowed",
+    "zip_sizes",
+    "max_files_per_zip",
+    "zip_names_8_3",
+    "payload_name_max",
+    "name_max_length",
+    "name_allowed_chars",
+    "sources",
+    "extra_tags",
+    "type_tags",
+    "nfo_max_width",
+    "nfo_encoding",
+    "nfo_line_end",
+    "diz_max_width",
+    "diz_max_lines",
+    "sfv_required",
+    "mandatory_fields",
+    "retail_requires_url",
 };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

@@ -115,8 +115,8 @@ static void books(void)
     fx_epub(p, &rights);
     pin_zip_times(p);
 
-    struct fx_pdf_opts pdf = {.title = "Der Prozess", .author = "Franz Kafka", .date = "19250426",
-                              .pages = 3};
+    struct fx_pdf_opts pdf = {
+        .title = "Der Prozess", .author = "Franz Kafka", .date = "19250426", .pages = 3};
     book_path("metadata", "pdf-3-pages", p, sizeof p);
     fx_pdf(p, &pdf);
     struct fx_pdf_opts enc = {.title = "Secret", .encrypted = 1};
@@ -130,9 +130,12 @@ static void books(void)
     fx_cbz(p, 2, 1, 1);
     pin_zip_times(p);
 
-    struct fx_mobi_opts mo = {.title = "The Time Machine", .author = "H. G. Wells",
-                              .publisher = "Heinemann", .isbn = "9780306406157",
-                              .date = "1895-05-07", .language = "en"};
+    struct fx_mobi_opts mo = {.title = "The Time Machine",
+                              .author = "H. G. Wells",
+                              .publisher = "Heinemann",
+                              .isbn = "9780306406157",
+                              .date = "1895-05-07",
+                              .language = "en"};
     const char *dirs[] = {"metadata", "mobi"};
     for (size_t d = 0; d < 2; d++) {
         book_path(dirs[d], "mobi-plain", p, sizeof p);
@@ -242,8 +245,9 @@ static void json_seeds(void)
     seed_str("json", "user",
              "{\"username\":\"alice\",\"email\":\"a@example.org\",\"password\":\"pw\","
              "\"roles\":[\"admin\",\"packer\"],\"active\":true,\"page\":2,\"per_page\":100}");
-    seed_str("json", "unicode", "{\"title\":\"\\u00e9\\ud83d\\ude00 \\u0000x\",\"\":[1e308,-0,"
-                                "1.5e-7,9223372036854775807,-9223372036854775808]}");
+    seed_str("json", "unicode",
+             "{\"title\":\"\\u00e9\\ud83d\\ude00 \\u0000x\",\"\":[1e308,-0,"
+             "1.5e-7,9223372036854775807,-9223372036854775808]}");
     seed_str("json", "duplicate-keys", "{\"a\":1,\"a\":2}");
     seed_str("json", "scalars", "[null,true,false,\"s\",{\"k\":{\"k\":[[]]}}]");
     seed_str("json", "query-int", "12345");
@@ -337,8 +341,10 @@ static void nfo_seeds(void)
                 "0123456789012345678901234567890123456789012345678901234567890123456789012345"
                 "67890",
                 NULL);
-    seed_fields("nfo", "builtin-values-only", -1, "", "A title that is rather long and will "
-                "have to wrap somewhere in the middle of the line, or two", NULL);
+    seed_fields("nfo", "builtin-values-only", -1, "",
+                "A title that is rather long and will "
+                "have to wrap somewhere in the middle of the line, or two",
+                NULL);
 }
 
 /* ---- rules ---- */
@@ -405,8 +411,8 @@ static void release_name_seeds(void)
                 "Victor Hugo", "language", "fr", "source", "retail", "publish_date", "1862-04-03",
                 "release_date", "2024-02-29", "isbn", "978-0-306-40615-7", "GRP", NULL);
     seed_fields("release_name", "build-comic", 2 + 3 * 3, "title", "The Fixture Saga", "volume",
-                "2", "issue", "7", "month", "11", "year", "2019", "book_kind", "comic",
-                "language", "English", "source", "SCAN", "tags", "PROPER REPACK", "fixes",
+                "2", "issue", "7", "month", "11", "year", "2019", "book_kind", "comic", "language",
+                "English", "source", "SCAN", "tags", "PROPER REPACK", "fixes",
                 "Old.Release.2019.SCAN.CBZ.eBOOK-X", "GRP-2", NULL);
     seed_fields("release_name", "build-newspaper", 2, "title", "Le Monde", "publish_date",
                 "2008-12-23", "book_kind", "newspaper", "language", "French", "source", "HYBRiD",
@@ -448,10 +454,14 @@ static void jwt_seeds(void)
 static void time_seeds(void)
 {
     static const char *const t[] = {
-        "2026-11-27T11:41:06Z",        "2024-02-29",
-        "1999-12-31t23:59:60.123456z", "2000-01-01 00:00:00+14:00",
-        "9999-12-31T23:59:59-23:59",   "1000-01-01T00:00:00+00:01",
-        "2023-02-29",                  "2023-13-01T00:00:00Z",
+        "2026-11-27T11:41:06Z",
+        "2024-02-29",
+        "1999-12-31t23:59:60.123456z",
+        "2000-01-01 00:00:00+14:00",
+        "9999-12-31T23:59:59-23:59",
+        "1000-01-01T00:00:00+00:01",
+        "2023-02-29",
+        "2023-13-01T00:00:00Z",
     };
     for (size_t i = 0; i < SP_ARRAY_LEN(t); i++) {
         char name[32];
@@ -488,10 +498,11 @@ static void release_files_seeds(void)
     const char *nfo = "\xdc\xdb\xdf \x01\x02\x03\x04\x05\x06\x07\x08\t\r\n\x0e\x0f\x10\x1a\x1b"
                       "\x7f\x80\x81\x82\xb0\xb1\xb2\xe1\xf9\xfe\xff\r\n";
     seed_fields("release_files", "nfo-bytes", 2, nfo, NULL);
-    seed_fields("release_files", "diz-render", 3, "Les Misérables — a very long title that will "
+    seed_fields("release_files", "diz-render", 3,
+                "Les Misérables — a very long title that will "
                 "need wrapping over several lines of the box, more than once, to be sure",
-                "Victor Hugo & Friends", "2", "7", "Édition", "French", "RETAiL", "1862", "",
-                "GRP", NULL);
+                "Victor Hugo & Friends", "2", "7", "Édition", "French", "RETAiL", "1862", "", "GRP",
+                NULL);
 }
 
 int main(int argc, char **argv)

@@ -121,6 +121,13 @@ json_t *sp_api_release_json(const struct sp_release *r);
 int sp_api_release_load(struct sp_request *req, struct sp_response *resp, int action,
                         const char *what, struct sp_db **db, struct sp_release *r);
 
+/* The same release object appended to b as JSON text, built without a jansson tree (the list
+ * and detail endpoints): stored release_metadata/config text is copied when it is one valid JSON
+ * object (else {}, logged), strings that are not valid UTF-8 become null. */
+void sp_api_release_write(struct sp_buf *b, const struct sp_release *r);
+/* sp_api_pagination's object appended to b as JSON text. */
+void sp_api_pagination_write(struct sp_buf *b, int64_t page, int64_t per_page, int64_t total);
+
 struct sp_rule;
 /* The rule object: {id, name, scene, section, year, content (only when r->content is set),
  * builtin, user_id, created_at, updated_at}. */

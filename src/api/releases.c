@@ -14,6 +14,7 @@
 #include "auth/permissions.h"
 #include "cache/cache.h"
 #include "store/releases.h"
+#include "util/buf.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/time.h"
@@ -81,18 +82,32 @@ static int h_list(struct sp_request *req, struct sp_response *resp)
         sp_api_fail(resp, rc, NULL, "releases");
         return SP_OK;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; i < list.n; i++)
-        json_array_append_new(items, sp_api_release_json(&list.items[i]));
-    json_t *pagination = sp_api_pagination(q.page, q.per_page, list.total);
-    if (list.total_is_estimate) /* searches with many matches: see sp_store_release_list */
-        json_object_set_new(pagination, "total_is_estimate", json_true());
-    json_t *body = json_pack("{s:o, s:o}", "releases", items, "pagination", pagination);
+    /* Written straight as text (see sp_api_release_write): no jansson tree per row. */
+    struct sp_buf b = SP_BUF_INIT;
+    sp_buf_reserve(&b, 160 + list.n * 700);
+    sp_buf_puts(&b, "{\"releases\":[");
+    for (size_t i = 0; i < list.n; i++) {
+        if (i)
+            sp_buf_putc(&b, ',');
+        sp_api_release_write(&b, &list.items[i]);
+    }
+    sp_buf_puts(&b, "],\"pagination\":");
+    sp_api_pagination_write(&b, q.page, q.per_page, list.total);
+    if (list.total_is_estimate) { /* searches with many matches: see sp_store_release_list */
+        b.len--; /* reopen the pagination object */
+        sp_buf_puts(&b, ",\"total_is_estimate\":true}");
+    }
+    sp_buf_putc(&b, '}');
     sp_release_list_free(&list);
-    if (cacheable)
-        sp_api_cache_reply(req, resp, key, 200, body);
-    else
-        sp_resp_json(resp, 200, body);
+    if (cacheable) {
+        struct sp_shared_bytes *bytes = sp_api_cache_put(req, key, b.data, b.len);
+        sp_buf_free(&b);
+        sp_resp_shared(resp, 200, bytes);
+        sp_shared_unref(bytes);
+    } else {
+        size_t len = b.len;
+        sp_resp_take(resp, 200, "application/json", sp_buf_steal(&b), len);
+    }
     return SP_OK;
 }
 
@@ -110,10 +125,15 @@ static int h_get(struct sp_request *req, struct sp_response *resp)
     struct sp_release r;
     if (load(req, resp, &db, &r) != SP_OK)
         return SP_OK;
-    if (!sp_api_owner_or(req, r.user_id, SP_RES_RELEASES, SP_ACT_READ))
+    if (!sp_api_owner_or(req, r.user_id, SP_RES_RELEASES, SP_ACT_READ)) {
         sp_api_forbidden(resp, "read this release");
-    else
-        sp_resp_json(resp, 200, sp_api_release_json(&r));
+    } else {
+        struct sp_buf b = SP_BUF_INIT;
+        sp_buf_reserve(&b, 1024);
+        sp_api_release_write(&b, &r);
+        size_t len = b.len;
+        sp_resp_take(resp, 200, "application/json", sp_buf_steal(&b), len);
+    }
     sp_release_clear(&r);
     return SP_OK;
 }

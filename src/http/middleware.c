@@ -134,8 +134,23 @@ static int trusted(int family, const unsigned char *addr)
     return 0;
 }
 
+/* IPv4 by hand: glibc's inet_ntop formats it with sprintf, ~1,700 instructions on every
+ * request (callgrind), for the address the access log and the rate limits need. */
 static void format_addr(int family, const unsigned char *a, char *out, size_t outlen)
 {
+    if (family == AF_INET && outlen >= 16) {
+        char *p = out;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = a[i];
+            if (v >= 100)
+                *p++ = (char)('0' + v / 100);
+            if (v >= 10)
+                *p++ = (char)('0' + v / 10 % 10);
+            *p++ = (char)('0' + v % 10);
+            *p++ = i < 3 ? '.' : '\0';
+        }
+        return;
+    }
     if (!inet_ntop(family, a, out, (socklen_t)outlen))
         snprintf(out, outlen, "unknown");
 }
