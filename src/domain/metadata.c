@@ -115,7 +115,7 @@ int sp_family_sniff(const unsigned char *buf, size_t n)
             size_t nlen = (size_t)buf[26] | (size_t)buf[27] << 8;
             size_t xlen = (size_t)buf[28] | (size_t)buf[29] << 8;
             size_t d = 30 + nlen + xlen;
-            if (nlen == 8 && !memcmp(buf + 30, "mimetype", 8) && d + sizeof mt - 1 <= n &&
+            if (nlen == 8 && n >= 38 && !memcmp(buf + 30, "mimetype", 8) && d + sizeof mt - 1 <= n &&
                 !memcmp(buf + d, mt, sizeof mt - 1))
                 return SP_FAM_EPUB;
         }

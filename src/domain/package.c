@@ -51,8 +51,9 @@ int sp_zip_size_parse(const char *s, int64_t *out, struct sp_err *e)
     errno = 0;
     long long v = s ? strtoll(s, &end, 10) : 0;
     if (s && end != s && !errno && v > 0) {
+        /* megabyte forms: bound v first so the multiplication cannot overflow */
         if (!strcasecmp(end, "MB") || !strcasecmp(end, "M") || (!*end && v <= 250))
-            v *= 1000000;
+            v = v <= 250 ? v * 1000000 : -1;
         else if (*end)
             v = -1;
         if (sp_zip_size_valid(v)) {
