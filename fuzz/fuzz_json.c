@@ -2,19 +2,26 @@
  * fuzz_json.c — JSON request bodies, the way the server handles them: sp_req_parse_body (UTF-8
  * check, jansson with duplicate keys refused) and sp_req_json_object, then the declarative
  * getters of util/json.c and the API validators that run on bodies without a server
- * (sp_api_release_metadata_check, sp_api_release_config_check).
+ * (sp_api_release_metadata_check, sp_api_release_config_check); and the other direction, the
+ * hand-written release serializer sp_api_release_write with the input as the stored
+ * release_metadata text (its own JSON checker decides whether to copy it through).
  *
  * Input: the request body. The Content-Type is picked from the input's length (JSON, a JSON
  * suffix type, text/plain or multipart). Invariants: a refused body gets a 4xx error response;
  * an accepted value dumps (sp_json_dump) to text that parses back equal; a getter that returns
- * SP_INVALID names the field.
+ * SP_INVALID names the field; the serialized release is valid JSON whose release_metadata is
+ * the stored object (or {} when the checker refused the text) and whose timestamps read as
+ * sp_time_rfc3339 writes them.
  */
 #include "fuzz_common.h"
 
 #include "api/common.h"
 #include "http/http.h"
 #include "http/server.h"
+#include "store/releases.h"
+#include "util/buf.h"
 #include "util/json.h"
+#include "util/time.h"
 
 static const char *const content_types[] = {
     "application/json",
@@ -123,6 +130,61 @@ static void round_trip(const json_t *j)
     sp_free(text);
 }
 
+/* jansson refuses some text the JSON grammar allows (numbers it cannot hold, lone surrogate
+ * escapes, \u0000 in keys): those refusals say nothing about the serializer. */
+static int jansson_limit(const json_error_t *err)
+{
+    return strstr(err->text, "overflow") || strstr(err->text, "too big") ||
+           strstr(err->text, "Unicode") || strstr(err->text, "surrogate") ||
+           strstr(err->text, "NUL byte");
+}
+
+static void check_time(const json_t *o, const char *key, int64_t t)
+{
+    char want[64];
+    sp_time_rfc3339(t, want, sizeof want);
+    const char *got = json_string_value(json_object_get(o, key));
+    if (!got || strcmp(got, want) != 0)
+        fz_fail("%s for %lld is \"%s\", sp_time_rfc3339 says \"%s\"", key, (long long)t,
+                got ? got : "(none)", want);
+}
+
+static void serializer(const char *text, struct fz_rng *r)
+{
+    struct sp_release rel;
+    memset(&rel, 0, sizeof rel);
+    rel.id = 1;
+    rel.name = "A.B.2020.RETAiL.eBOOK-GRP";
+    rel.status = "draft";
+    rel.release_metadata = (char *)text;
+    rel.config = "{\"zip_size\":5000000}";
+    /* timestamps: ±2^40 s around the epoch (years -32000..36000), and near now */
+    rel.created_at = (int64_t)(fz_rng_next(r) % (UINT64_C(1) << 41)) - (INT64_C(1) << 40);
+    rel.updated_at = 1700000000 + (int64_t)(fz_rng_next(r) % 2000000000) - 1000000000;
+    struct sp_buf b = SP_BUF_INIT;
+    sp_api_release_write(&b, &rel);
+    json_error_t err;
+    json_t *out = json_loadb(b.data, b.len, JSON_ALLOW_NUL, &err);
+    if (!out) {
+        if (!jansson_limit(&err))
+            fz_fail("sp_api_release_write wrote invalid JSON (%s): %.300s", err.text, b.data);
+    } else {
+        const json_t *meta = json_object_get(out, "release_metadata");
+        if (!json_is_object(meta))
+            fz_fail("release_metadata is not an object: %.300s", b.data);
+        if (json_object_size(meta) > 0) {
+            json_t *in = json_loads(text, JSON_ALLOW_NUL, &err);
+            if (!json_equal(meta, in))
+                fz_fail("release_metadata differs from the stored text \"%.200s\"", text);
+            json_decref(in);
+        }
+        check_time(out, "created_at", rel.created_at);
+        check_time(out, "updated_at", rel.updated_at);
+        json_decref(out);
+    }
+    sp_buf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 64 * 1024)
@@ -159,6 +221,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         json_decref(req.json);
     }
+    struct fz_rng r;
+    fz_rng_seed(&r, data, size);
+    serializer(body, &r);
     /* query parameters go through sp_parse_int */
     if (size <= 32) {
         int64_t v = 0;

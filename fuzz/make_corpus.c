@@ -406,17 +406,28 @@ static void release_name_seeds(void)
     seed_fields("release_name", "words", 1,
                 "Émile Zola: L'Assommoir & “Straße” — Édition spéciale… Ωμέγα Чехов ﬁ ½", NULL);
     seed_fields("release_name", "group", 4, "Group_Name-01", NULL);
-    /* mode 2 + format (mode/3 % 8): fields name, value, ..., group */
+    /* mode 2 + format (mode/3 % 8): fields name, value, ..., group; each passes sp_meta_check
+     * so sp_dirname_build runs to the end */
     seed_fields("release_name", "build-epub", 2 + 3 * 2, "title", "Les Misérables", "author",
                 "Victor Hugo", "language", "fr", "source", "retail", "publish_date", "1862-04-03",
-                "release_date", "2024-02-29", "isbn", "978-0-306-40615-7", "GRP", NULL);
+                "release_date", "2024-02-29", "isbn", "978-0-306-40615-7", "url",
+                "https://example.org/b", "edition", "2", "GRP", NULL);
     seed_fields("release_name", "build-comic", 2 + 3 * 3, "title", "The Fixture Saga", "volume",
                 "2", "issue", "7", "month", "11", "year", "2019", "book_kind", "comic", "language",
                 "English", "source", "SCAN", "tags", "PROPER REPACK", "fixes",
-                "Old.Release.2019.SCAN.CBZ.eBOOK-X", "GRP-2", NULL);
+                "Old.Release.2019.SCAN.CBZ.eBOOK-X", "release_date", "2024-01-01", "publish_date",
+                "2019-11", "publisher", "Planche", "GRP-2", NULL);
     seed_fields("release_name", "build-newspaper", 2, "title", "Le Monde", "publish_date",
                 "2008-12-23", "book_kind", "newspaper", "language", "French", "source", "HYBRiD",
-                "edition", "3", "NEWS", NULL);
+                "edition", "3", "release_date", "2008-12-24", "publisher", "Le Monde SA", "NEWS",
+                NULL);
+    seed_fields("release_name", "build-technical", 2 + 3 * 4, "title",
+                "A Very Long Title About Tools And Computing That Goes On And On Until The Name "
+                "Would Be Longer Than The Scene Allows For A Directory Name Which Is Two Hundred "
+                "And Forty Three Characters In All So It Has To Be Cut At A Word",
+                "publisher", "Wiley & Sons", "author", "John Smith", "book_kind", "technical",
+                "language", "de", "source", "SCAN", "publish_date", "2008", "release_date",
+                "2009-01-31", "edition", "revised", "tags", "iNTERNAL", "GRP", NULL);
 }
 
 /* ---- tokens ---- */
