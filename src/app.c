@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth/auth.h"
 #include "cache/cache.h"
 #include "jobs/runner.h"
 #include "store/bootstrap.h"
@@ -229,6 +230,9 @@ int sp_app_init(struct sp_app *app, struct sp_err *e)
     int kdf_threads = app->cfg.kdf_threads > 0 ? app->cfg.kdf_threads : (int)(cpus > 0 ? cpus : 1);
     int kdf_queue = app->cfg.kdf_queue > 0 ? app->cfg.kdf_queue : 1024;
     app->kdf_pool = sp_pool_new("kdf", kdf_threads, kdf_queue);
+    /* argon2's 19 MiB per worker is kept through a burst of logins, freed after 1 s idle */
+    sp_pool_set_idle(app->kdf_pool, sp_password_trim, 1000);
+    sp_password_cache_init(app->cfg.login_cache_ttl);
     app->cache = sp_cache_new(CACHE_BYTES);
     app->started_at = sp_time_now();
     if (sp_jobs_start(app, e) != SP_OK) {

@@ -25,6 +25,8 @@ struct sp_config {
     int refresh_ttl;           /* seconds */
     int kdf_threads;           /* 0 = CPU count */
     int kdf_queue;             /* queued password hashes before 503 */
+    int kdf_nice;              /* nice value of the kdf threads (0-19) */
+    int login_cache_ttl;       /* seconds a verified credential skips argon2id (0 = off) */
     int workers;               /* packaging job workers */
     char jwt_secret[256];      /* empty = key file data_dir/jwt.key */
     char secret_key[256];      /* libsodium secretbox key (hex); empty = data_dir/secret.key */

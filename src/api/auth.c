@@ -90,51 +90,66 @@ struct login_task {
     const char *password;
 };
 
-/* Runs on the kdf pool. Its last action is sp_req_resume(). */
-static void login_run(void *arg)
+/* The end of a login once the user row is loaded (rc from the lookup) and the password decided
+ * (verified: 1/0; ignored unless rc is SP_OK). Answers into resp. */
+static void login_finish(struct sp_request *r, struct sp_response *resp, struct sp_db *db,
+                         const char *username, int rc, const struct sp_user *u_in, int verified)
 {
-    struct login_task *t = arg;
-    struct sp_request *r = t->req;
-    struct sp_response *resp = t->resp;
     struct sp_app *app = r->app;
-    if (sp_req_abandoned(r)) { /* answered 503 by a shutdown drain: skip the slow hash */
-        sp_req_resume(r);
-        return;
-    }
-    struct sp_user *u = sp_malloc(sizeof *u);
-    struct sp_db *db = sp_db_thread();
     int64_t now = sp_time_now();
-
-    int rc = db ? sp_store_user_get_by_name(db, t->username, u) : SP_ERR;
     if (rc == SP_NOTFOUND) {
-        sp_password_verify_dummy(t->password);
-        sp_auth_login_failed(r->client_ip, t->username, now);
+        sp_auth_login_failed(r->client_ip, username, now);
         sp_metrics_login_failure();
         unauthorized(resp, BAD_CREDENTIALS);
         sp_info("login failed", "unknown user from %s", r->client_ip);
-        audit_auth(r, db, 0, t->username, "auth.login_failed", "login failed: unknown user");
+        audit_auth(r, db, 0, username, "auth.login_failed", "login failed: unknown user");
     } else if (rc != SP_OK) {
         server_failure(resp, rc, "could not check the credentials");
-    } else if (!sp_password_verify(u->password_hash, t->password)) {
-        sp_auth_login_failed(r->client_ip, t->username, now);
+    } else if (!verified) {
+        sp_auth_login_failed(r->client_ip, username, now);
         sp_metrics_login_failure();
         unauthorized(resp, BAD_CREDENTIALS);
-        sp_info("login failed", "user %lld: wrong password from %s", (long long)u->id,
+        sp_info("login failed", "user %lld: wrong password from %s", (long long)u_in->id,
                 r->client_ip);
-        audit_auth(r, db, u->id, u->username, "auth.login_failed", "login failed: wrong password");
-    } else if (!u->active) {
+        audit_auth(r, db, u_in->id, u_in->username, "auth.login_failed",
+                   "login failed: wrong password");
+    } else if (!u_in->active) {
         sp_resp_error(resp, 403, "forbidden", NULL, "This account is disabled");
-        audit_auth(r, db, u->id, u->username, "auth.login_failed",
+        audit_auth(r, db, u_in->id, u_in->username, "auth.login_failed",
                    "login refused: the account is disabled");
     } else {
-        sp_auth_login_succeeded(r->client_ip, t->username);
+        struct sp_user *u = sp_malloc(sizeof *u);
+        *u = *u_in;
+        sp_auth_login_succeeded(r->client_ip, username);
         if (sp_store_user_set_last_login(db, u->id, now) == SP_OK)
             u->last_login_at = now;
         else
             sp_warn("last login not recorded", "user %lld", (long long)u->id);
         if (token_response(app, db, u, true, resp) == SP_OK)
             audit_auth(r, db, u->id, u->username, "auth.login", "logged in");
+        sp_free(u);
     }
+}
+
+/* Runs on the kdf pool. Its last action is sp_req_resume(). */
+static void login_run(void *arg)
+{
+    struct login_task *t = arg;
+    struct sp_request *r = t->req;
+    if (sp_req_abandoned(r)) { /* answered 503 by a shutdown drain: skip the slow hash */
+        sp_req_resume(r);
+        return;
+    }
+    struct sp_user *u = sp_malloc(sizeof *u);
+    struct sp_db *db = sp_db_thread();
+    int rc = db ? sp_store_user_get_by_name(db, t->username, u) : SP_ERR;
+    int verified = 0;
+    if (rc == SP_NOTFOUND)
+        sp_password_verify_dummy(t->password);
+    else if (rc == SP_OK)
+        /* identical logins queued together share one argon2id run */
+        verified = sp_password_verify_shared(u->password_hash, t->password);
+    login_finish(r, t->resp, db, t->username, rc, u, verified);
     sp_free(u);
     sp_req_resume(r);
 }
@@ -161,6 +176,18 @@ static int h_login(struct sp_request *r, struct sp_response *resp)
                       "Too many failed logins; try again in %d seconds", wait);
         sp_resp_header(resp, "Retry-After", ra);
         return SP_OK;
+    }
+    /* Credentials verified moments ago are answered here, without the kdf pool (password.c,
+     * "recently verified credentials"); everything else (unknown user, wrong or new password)
+     * goes to the pool for a full argon2id verification. */
+    struct sp_db *db = sp_db_thread();
+    if (db) {
+        struct sp_user *u = sp_req_alloc(r, sizeof *u);
+        if (sp_store_user_get_by_name(db, username, u) == SP_OK &&
+            sp_password_recent(u->password_hash, password, sp_time_now())) {
+            login_finish(r, resp, db, username, SP_OK, u, 1);
+            return SP_OK;
+        }
     }
     if (!r->app->kdf_pool) {
         sp_resp_error(resp, 503, "unavailable", NULL, "Login is not available right now");

@@ -53,6 +53,19 @@ struct sp_user;
 /* Verify against a fixed dummy hash and return 0: spends the same time as a real verification,
  * so an unknown username cannot be told from a wrong password by timing. */
 int sp_password_verify_dummy(const char *password);
+/* Free the hashing memory this thread kept from its last hash (see password.c). Call on a kdf
+ * thread that is going idle or ending; a no-op when nothing is kept. */
+void sp_password_trim(void);
+/* Remember successful verifications for ttl_seconds (0 = never; the default until called), and
+ * forget every one remembered so far. See password.c ("recently verified credentials"). */
+void sp_password_cache_init(int ttl_seconds);
+/* 1 when sp_password_verify() accepted exactly this password against exactly this stored hash
+ * less than the lifetime ago (`now`: sp_time_now()); 0 otherwise. Costs one HMAC, no argon2id. */
+int sp_password_recent(const char *hash, const char *password, int64_t now);
+/* sp_password_verify() for logins: a credential verified within the lifetime answers at once, and
+ * identical verifications running at the same moment share one argon2id run (a failed run is
+ * not shared: each wrong guess pays its own). Same result as sp_password_verify(). */
+int sp_password_verify_shared(const char *hash, const char *password);
 
 /* --- tokens.c --- */
 

@@ -53,8 +53,6 @@
 /* An oversized body is read and thrown away up to this much so the client, still sending,
  * reads our 413 instead of a connection reset; beyond it we answer and close at once. */
 #define DISCARD_MAX (16u * 1024 * 1024)
-/* Nice value of the kdf (password hashing) workers. */
-#define KDF_NICE 19
 
 enum { SUSP_NONE = 0, SUSP_PARKED, SUSP_RESUMED, SUSP_FORCED };
 
@@ -729,7 +727,7 @@ int sp_server_start(struct sp_app *app, struct sp_err *e)
      * at the lowest priority, so a login burst queues (FIFO) behind them instead of pushing every
      * other endpoint's latency up. */
     if (app->kdf_pool)
-        sp_pool_set_nice(app->kdf_pool, KDF_NICE);
+        sp_pool_set_nice(app->kdf_pool, app->cfg.kdf_nice);
 
     struct sockaddr_storage ss;
     socklen_t sslen;

@@ -177,7 +177,7 @@ static int intern_probe(struct intern *t, const char *s, uint32_t h, int *slot)
  * findable, each published with release so lock-free readers see a complete name. */
 static int intern_add_locked(struct intern *t, const char *s, uint32_t h)
 {
-    int slot;
+    int slot = -1;
     int found = intern_probe(t, s, h, &slot);
     if (found >= 0)
         return found;

@@ -8,10 +8,12 @@
 #include "util/pool.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/alloc.h"
@@ -34,6 +36,8 @@ struct sp_pool {
     pthread_t *threads;
     int nice;     /* wanted nice value of the workers */
     int nice_gen; /* bumped by sp_pool_set_nice; each worker applies it before its next task */
+    sp_idle_fn idle; /* run by a worker idle for idle_ms after a task (sp_pool_set_idle) */
+    int idle_ms;
     char name[32];
 };
 
@@ -44,14 +48,49 @@ static void apply_nice(const char *pool, int nice)
         sp_warn("pool priority", "%s: cannot set nice %d: %s", pool, nice, strerror(errno));
 }
 
+static _Thread_local struct sp_pool *current_pool; /* the pool this thread works for */
+
+sp_idle_fn sp_pool_current_idle(void)
+{
+    struct sp_pool *p = current_pool;
+    if (!p)
+        return NULL;
+    pthread_mutex_lock(&p->lock);
+    sp_idle_fn fn = p->idle;
+    pthread_mutex_unlock(&p->lock);
+    return fn;
+}
+
 static void *worker(void *arg)
 {
     struct sp_pool *p = arg;
+    current_pool = p;
     int nice_gen = 0;
+    bool worked = false; /* a task ran since this worker last called the idle hook */
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (p->count == 0 && !p->stopping)
-            pthread_cond_wait(&p->wake, &p->lock);
+        while (p->count == 0 && !p->stopping) {
+            if (!worked || !p->idle) {
+                pthread_cond_wait(&p->wake, &p->lock);
+                continue;
+            }
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += p->idle_ms / 1000;
+            until.tv_nsec += (long)(p->idle_ms % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            if (pthread_cond_timedwait(&p->wake, &p->lock, &until) == ETIMEDOUT &&
+                p->count == 0) {
+                sp_idle_fn fn = p->idle;
+                pthread_mutex_unlock(&p->lock);
+                fn();
+                pthread_mutex_lock(&p->lock);
+                worked = false;
+            }
+        }
         if (p->count == 0) /* stopping and drained */
             break;
         /* FIFO: the oldest queued task first, so a burst is served in arrival order */
@@ -66,10 +105,14 @@ static void *worker(void *arg)
             nice_gen = want_gen;
         }
         t.fn(t.arg);
+        worked = true;
         pthread_mutex_lock(&p->lock);
         p->running--;
     }
+    sp_idle_fn fn = worked ? p->idle : NULL;
     pthread_mutex_unlock(&p->lock);
+    if (fn)
+        fn(); /* the thread ends: let the hook free what it kept for it */
     return NULL;
 }
 
@@ -80,7 +123,11 @@ struct sp_pool *sp_pool_new(const char *name, int threads, int queue_max)
     p->cap = queue_max > 0 ? queue_max : 1;
     p->ring = sp_calloc((size_t)p->cap, sizeof *p->ring);
     pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->wake, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* idle waits must not follow clock jumps */
+    pthread_cond_init(&p->wake, &ca);
+    pthread_condattr_destroy(&ca);
     if (threads < 1)
         threads = 1;
     p->threads = sp_calloc((size_t)threads, sizeof *p->threads);
@@ -128,6 +175,16 @@ void sp_pool_set_nice(struct sp_pool *p, int nice)
     pthread_mutex_lock(&p->lock);
     p->nice = nice;
     p->nice_gen++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void sp_pool_set_idle(struct sp_pool *p, sp_idle_fn fn, int idle_ms)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->idle = fn;
+    p->idle_ms = idle_ms > 0 ? idle_ms : 1;
     pthread_mutex_unlock(&p->lock);
 }
 

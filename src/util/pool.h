@@ -9,6 +9,7 @@
 struct sp_pool;
 
 typedef void (*sp_task_fn)(void *arg);
+typedef void (*sp_idle_fn)(void);
 
 struct sp_pool *sp_pool_new(const char *name, int threads, int queue_max);
 /* SP_OK when queued, SP_AGAIN when the queue is full or the pool is stopping. */
@@ -19,6 +20,13 @@ int sp_pool_submit(struct sp_pool *p, sp_task_fn fn, void *arg);
  * waking I/O thread preempts a hashing worker at once, yet the worker still gets a share of a
  * busy CPU (it is not starved as it would be under SCHED_IDLE). */
 void sp_pool_set_nice(struct sp_pool *p, int nice);
+/* Call fn on a worker thread once that worker has run a task and then found nothing to do for
+ * idle_ms, and again when the worker thread ends after having run one. For per-thread state worth
+ * keeping through a burst and not beyond it (the kdf pool frees argon2's working memory). */
+void sp_pool_set_idle(struct sp_pool *p, sp_idle_fn fn, int idle_ms);
+/* The idle hook of the pool whose worker calls this; NULL off pool threads. Lets a library keep
+ * per-thread state only where something will free it. */
+sp_idle_fn sp_pool_current_idle(void);
 /* Tasks queued + running right now. */
 int sp_pool_depth(struct sp_pool *p);
 /* Stop accepting, run what is queued, join the threads, free. */

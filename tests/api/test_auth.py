@@ -198,3 +198,24 @@ def test_disabled_user_tokens_stop_working(api, server, logins):
     assert_error(r, 401)
     assert_error(api.post("/api/auth/refresh", token=refresh), 401)
     api.login("victim", PASSWORDS["victim"], expect=403)
+
+
+def test_repeated_logins_stay_correct_when_the_password_changes_elsewhere(api, server, new_user):
+    """Logins of credentials verified moments ago skip argon2id (password.c, "recently verified
+    credentials"); that shortcut must never outlive the password it verified, even when another
+    process (the CLI) changes it, and every login still issues its own tokens."""
+    u = new_user("viewer", prefix="again")
+    first = api.login(u["username"], u["password"]).body
+    second = api.login(u["username"], u["password"]).body
+    assert first["access_token"] != second["access_token"]
+    assert jwt_parts(first["access_token"])[1]["jti"] != jwt_parts(second["access_token"])[1]["jti"]
+    api.get("/api/auth/me", token=second["access_token"], expect=200)
+
+    server.cli("user", "passwd", u["username"], "--password", "Changed-elsewhere-0123")
+    assert_error(api.login(u["username"], u["password"], expect=None), 401)
+    api.login(u["username"], "Changed-elsewhere-0123")
+    api.login(u["username"], "Changed-elsewhere-0123")
+    # a wrong password close to the right one is still refused after the right one was cached
+    assert_error(api.login(u["username"], "Changed-elsewhere-012", expect=None), 401)
+    server.cli("user", "disable", u["username"])
+    api.login(u["username"], "Changed-elsewhere-0123", expect=403)

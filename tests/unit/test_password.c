@@ -7,9 +7,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "auth/auth.h"
+#include "util/common.h"
+#include "util/pool.h"
+#include "util/time.h"
 
 static void test_hash_format(void **state)
 {
@@ -74,10 +80,163 @@ static void test_garbage_hash(void **state)
     assert_int_equal(sp_password_verify_dummy(NULL), 0);
 }
 
+/* Mappings of exactly argon2's working memory at our parameters (19456 KiB) in this process. */
+static int argon2_regions(void)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    assert_non_null(f);
+    char line[512];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && hi - lo == 19456UL * 1024)
+            n++;
+    }
+    fclose(f);
+    return n;
+}
+
+struct pool_check {
+    const char *hash;
+    int ok, wrong, regions_after;
+    char made[128];
+    int made_rc;
+};
+
+static void verify_task(void *arg)
+{
+    struct pool_check *c = arg;
+    c->ok += sp_password_verify(c->hash, "kept-memory-pw");
+    c->wrong += sp_password_verify(c->hash, "kept-memory-pX");
+    c->regions_after = argon2_regions();
+}
+
+static void hash_task(void *arg)
+{
+    struct pool_check *c = arg;
+    c->made_rc = sp_password_hash("made-on-a-worker", c->made, sizeof c->made);
+}
+
+/* On a kdf worker (a pool whose idle hook is sp_password_trim) argon2's memory is kept between
+ * hashes and handed back when the worker ends; results are exactly those of fresh memory. Off
+ * such a worker nothing is kept. */
+static void test_kept_memory(void **state)
+{
+    (void)state;
+    char hash[128];
+    assert_int_equal(sp_password_hash("kept-memory-pw", hash, sizeof hash), SP_OK);
+    assert_int_equal(argon2_regions(), 0); /* the main thread keeps nothing */
+
+    struct sp_pool *p = sp_pool_new("kdf-test", 1, 16);
+    sp_pool_set_idle(p, sp_password_trim, 60000);
+    struct pool_check c = {.hash = hash};
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sp_pool_submit(p, verify_task, &c), SP_OK);
+    assert_int_equal(sp_pool_submit(p, hash_task, &c), SP_OK);
+    while (sp_pool_depth(p) > 0)
+        sched_yield();
+    assert_int_equal(c.ok, 3);
+    assert_int_equal(c.wrong, 0);
+    assert_int_equal(c.regions_after, 1); /* kept, not one per hash */
+    assert_int_equal(argon2_regions(), 1);
+    sp_pool_free(p);
+    assert_int_equal(argon2_regions(), 0); /* the ending worker unmapped it */
+
+    /* a hash made with reused memory verifies anywhere */
+    assert_int_equal(c.made_rc, SP_OK);
+    assert_int_equal(sp_password_verify(c.made, "made-on-a-worker"), 1);
+    assert_int_equal(sp_password_verify(c.made, "made-on-a-workeR"), 0);
+}
+
+/* Recently verified credentials: only successes are remembered, only for exactly that stored
+ * hash and password, only for the lifetime; off by default and with a lifetime of 0. */
+static void test_recent_credentials(void **state)
+{
+    (void)state;
+    char hash[128], other[128];
+    assert_int_equal(sp_password_hash("remember me", hash, sizeof hash), SP_OK);
+    assert_int_equal(sp_password_hash("remember me", other, sizeof other), SP_OK);
+    int64_t now = sp_time_now();
+
+    /* off until configured */
+    assert_int_equal(sp_password_verify(hash, "remember me"), 1);
+    assert_int_equal(sp_password_recent(hash, "remember me", now), 0);
+
+    sp_password_cache_init(60);
+    assert_int_equal(sp_password_recent(hash, "remember me", now), 0);
+    assert_int_equal(sp_password_verify(hash, "remember mE"), 0); /* failures are not kept */
+    assert_int_equal(sp_password_recent(hash, "remember mE", now), 0);
+    assert_int_equal(sp_password_verify(hash, "remember me"), 1);
+    assert_int_equal(sp_password_recent(hash, "remember me", now), 1);
+    assert_int_equal(sp_password_recent(hash, "remember me", now + 59), 1);
+    assert_int_equal(sp_password_recent(hash, "remember me", now + 61), 0); /* expired */
+    assert_int_equal(sp_password_recent(hash, "remember mE", now), 0);
+    assert_int_equal(sp_password_recent(hash, "remember me ", now), 0);
+    assert_int_equal(sp_password_recent(hash, "", now), 0);
+    assert_int_equal(sp_password_recent(hash, NULL, now), 0);
+    /* the same password under another stored hash (a changed password: new salt) is unknown */
+    assert_int_equal(sp_password_recent(other, "remember me", now), 0);
+
+    /* the shared verification answers exactly as a full one */
+    assert_int_equal(sp_password_verify_shared(hash, "remember me"), 1);
+    assert_int_equal(sp_password_verify_shared(hash, "remember mE"), 0);
+    assert_int_equal(sp_password_verify_shared(other, "remember me"), 1);
+    assert_int_equal(sp_password_recent(other, "remember me", now), 1);
+    assert_int_equal(sp_password_verify_shared("$argon2id$garbage", "remember me"), 0);
+
+    /* re-configuring forgets everything; 0 switches it off */
+    sp_password_cache_init(60);
+    assert_int_equal(sp_password_recent(hash, "remember me", now), 0);
+    assert_int_equal(sp_password_verify(hash, "remember me"), 1);
+    sp_password_cache_init(0);
+    assert_int_equal(sp_password_recent(hash, "remember me", now), 0);
+    assert_int_equal(sp_password_verify(hash, "remember me"), 1);
+    assert_int_equal(sp_password_recent(hash, "remember me", now), 0);
+    assert_int_equal(sp_password_verify_shared(hash, "remember mE"), 0);
+}
+
+struct shared_arg {
+    const char *hash, *password;
+    int result;
+};
+
+static void *shared_thread(void *arg)
+{
+    struct shared_arg *a = arg;
+    a->result = sp_password_verify_shared(a->hash, a->password);
+    return NULL;
+}
+
+/* Identical logins at the same moment: every caller gets the right answer, good or bad. */
+static void test_shared_concurrent(void **state)
+{
+    (void)state;
+    char hash[128];
+    assert_int_equal(sp_password_hash("same time", hash, sizeof hash), SP_OK);
+    sp_password_cache_init(60);
+    enum { N = 6 };
+    pthread_t th[N];
+    struct shared_arg args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (struct shared_arg){hash, i % 3 == 2 ? "wrong time" : "same time", -1};
+        assert_int_equal(pthread_create(&th[i], NULL, shared_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(args[i].result, i % 3 == 2 ? 0 : 1);
+    }
+    assert_int_equal(sp_password_recent(hash, "same time", sp_time_now()), 1);
+    assert_int_equal(sp_password_recent(hash, "wrong time", sp_time_now()), 0);
+    sp_password_cache_init(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_format),
+        cmocka_unit_test(test_kept_memory),
+        cmocka_unit_test(test_recent_credentials),
+        cmocka_unit_test(test_shared_concurrent),
         cmocka_unit_test(test_verify),
         cmocka_unit_test(test_garbage_hash),
     };

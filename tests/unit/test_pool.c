@@ -118,6 +118,51 @@ static void test_idle_pool(void **state)
     sp_pool_free(NULL);
 }
 
+/* The idle hook: runs on a worker that ran a task and then had nothing to do, and again when
+ * that worker ends; never on a worker that ran nothing; visible to tasks through
+ * sp_pool_current_idle(). */
+static atomic_int idle_calls;
+static void idle_hook(void)
+{
+    atomic_fetch_add(&idle_calls, 1);
+}
+
+static void seen_hook_task(void *arg)
+{
+    *(sp_idle_fn *)arg = sp_pool_current_idle();
+}
+
+static void test_idle_hook(void **state)
+{
+    atomic_store(&idle_calls, 0);
+    assert_null(sp_pool_current_idle()); /* not a pool thread */
+
+    struct sp_pool *quiet = sp_pool_new("quiet", 2, 4);
+    sp_pool_set_idle(quiet, idle_hook, 10);
+    sp_pool_free(quiet);
+    assert_int_equal(atomic_load(&idle_calls), 0); /* no task ran: nothing to free */
+
+    struct sp_pool *p = sp_pool_new("hook", 1, 4);
+    sp_pool_set_idle(p, idle_hook, 10);
+    sp_idle_fn seen = NULL;
+    assert_int_equal(sp_pool_submit(p, seen_hook_task, &seen), SP_OK);
+    while (atomic_load(&idle_calls) == 0) /* 10 ms after the task the hook runs */
+        sched_yield();
+    assert_ptr_equal(seen, idle_hook);
+    assert_int_equal(atomic_load(&idle_calls), 1);
+    sp_pool_free(p);
+    /* the worker had already gone idle and ran nothing since: no second call at exit */
+    assert_int_equal(atomic_load(&idle_calls), 1);
+
+    struct sp_pool *busy = sp_pool_new("busy", 1, 4);
+    sp_pool_set_idle(busy, idle_hook, 60000);
+    atomic_int counter = 0;
+    assert_int_equal(sp_pool_submit(busy, count_task, &counter), SP_OK);
+    sp_pool_free(busy); /* ends before the minute: the hook runs as the worker ends */
+    assert_int_equal(atomic_load(&counter), 1);
+    assert_int_equal(atomic_load(&idle_calls), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_full_queue_refuses),
         cmocka_unit_test(test_queue_frees_up_again),
         cmocka_unit_test(test_idle_pool),
+        cmocka_unit_test(test_idle_hook),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
