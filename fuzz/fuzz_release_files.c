@@ -89,8 +89,9 @@ static void render_mode(const uint8_t *data, size_t size, int disk, int disks)
     sp_diz_render(&m, "ePUB", group, disk, disks, &out);
     if (sp_group_valid(group)) {
         /* The packer renders only validated metadata; raw values may carry non-ASCII text the
-         * DIZ then shows as it is (see fuzz/crashes/release_files-1), so the ASCII rule is
-         * checked on normalised, valid metadata only. Width, lines, counter and group always. */
+         * DIZ then shows as it is (docs/FUZZING.md, "Also seen"), so the ASCII rule is checked
+         * on normalised, valid metadata only. Width, lines, counter and group always (a title
+         * holding "DISK: [", fuzz/corpus/release_files/regress-title-disk-*). */
         sp_meta_normalize(&m);
         struct sp_err e = {{0}, {0}};
         int valid = sp_meta_check(&m, &e) == SP_OK;

@@ -108,6 +108,31 @@ void sp_diz_render(const struct sp_meta *m, const char *format, const char *grou
     sp_buf_printf(out, "%s\r\n", rule);
 }
 
+/* The disk counter of a DIZ: the last well-formed "DISK: [xx/yy]" (any case) in s[0..n), as
+ * *xx and *yy; both stay -1 when there is none. The last one, because the counter closes the DIZ
+ * (sp_diz_render puts it below everything else) while the title, author and other text above it
+ * may hold the same words, even a whole counter of their own. */
+static void disk_counter(const unsigned char *s, size_t n, int *xx, int *yy)
+{
+    static const char mark[] = "disk: [";
+    enum { ML = sizeof mark - 1, LEN = ML + 6 }; /* "DISK: [" "xx/yy]" */
+    for (size_t i = n >= LEN ? n - LEN + 1 : 0; i-- > 0;) {
+        const unsigned char *d = s + i;
+        size_t k = 0;
+        while (k < ML && (d[k] | (d[k] >= 'A' && d[k] <= 'Z' ? 0x20 : 0)) == mark[k])
+            k++;
+        if (k < ML)
+            continue;
+        d += ML;
+        if (d[0] >= '0' && d[0] <= '9' && d[1] >= '0' && d[1] <= '9' && d[2] == '/' &&
+            d[3] >= '0' && d[3] <= '9' && d[4] >= '0' && d[4] <= '9' && d[5] == ']') {
+            *xx = (d[0] - '0') * 10 + d[1] - '0';
+            *yy = (d[3] - '0') * 10 + d[4] - '0';
+            return;
+        }
+    }
+}
+
 size_t sp_diz_check(const unsigned char *s, size_t n, const char *group, int disk, int disks,
                     const char *file, struct sp_problems *out)
 {
@@ -141,20 +166,14 @@ size_t sp_diz_check(const unsigned char *s, size_t n, const char *group, int dis
           SP_DIZ_WIDTH);
     if (lines > SP_DIZ_LINES)
         V("FILE_ID.DIZ has %zu lines (at most %d)", lines, SP_DIZ_LINES);
-    char *text = sp_strndup((const char *)s, n);
-    const char *d = strcasestr(text, "DISK: [");
     int xx = -1, yy = -1;
-    if (d && strlen(d) >= 13 && d[9] == '/' && d[12] == ']' && d[7] >= '0' && d[7] <= '9' &&
-        d[8] >= '0' && d[8] <= '9' && d[10] >= '0' && d[10] <= '9' && d[11] >= '0' &&
-        d[11] <= '9') {
-        xx = (d[7] - '0') * 10 + d[8] - '0';
-        yy = (d[10] - '0') * 10 + d[11] - '0';
-    }
+    disk_counter(s, n, &xx, &yy);
     if (xx < 0)
         V("FILE_ID.DIZ lacks the disk counter 'DISK: [xx/yy]'");
     else if (disks > 0 && (xx != disk || yy != disks))
         V("FILE_ID.DIZ says DISK: [%02d/%02d] but this is volume %02d of %02d", xx, yy, disk,
           disks);
+    char *text = sp_strndup((const char *)s, n);
     if (group && *group && !strcasestr(text, group))
         V("FILE_ID.DIZ does not name the group %s", group);
     sp_free(text);

@@ -21,7 +21,9 @@ void sp_diz_render(const struct sp_meta *m, const char *format, const char *grou
                    int disks, struct sp_buf *out);
 
 /* Check a DIZ of any origin: ASCII only, ≤ 44 columns, ≤ 30 lines, "DISK: [xx/yy]" equal to
- * disk/disks (skipped when disks is 0), the group named (skipped when group is NULL).
+ * disk/disks (skipped when disks is 0), the group named (skipped when group is NULL). The
+ * counter is the last well-formed "DISK: [xx/yy]" (any case): the one sp_diz_render writes below
+ * the title, whatever the title holds.
  * Violations go to out (field "diz", file `file`); returns how many. */
 size_t sp_diz_check(const unsigned char *s, size_t n, const char *group, int disk, int disks,
                     const char *file, struct sp_problems *out);

@@ -17,6 +17,7 @@ struct para {
     char *text;
     char *low;
     size_t len;
+    uint32_t letters; /* bit c - 'a' set when low holds the letter c */
 };
 
 struct doc {
@@ -47,8 +48,12 @@ static void para_add(struct doc *d, const char *raw, size_t n)
     p->text = sp_strndup(raw, n);
     p->low = sp_strndup(raw, n);
     p->len = n;
-    for (size_t i = 0; i < n; i++)
+    p->letters = 0;
+    for (size_t i = 0; i < n; i++) {
         p->low[i] = (char)tolower((unsigned char)p->low[i]);
+        if (p->low[i] >= 'a' && p->low[i] <= 'z')
+            p->letters |= UINT32_C(1) << (p->low[i] - 'a');
+    }
 }
 
 /* A line that starts a new item: "3.", "3)", "12.", "- ", "* ", "o " after blanks. */
@@ -127,30 +132,60 @@ static void doc_free(struct doc *d)
     sp_free(d->head_low);
 }
 
-/* Offset of the whole word `w` (lower case) in low at or after `from`, or -1. */
-static long find_word(const char *low, size_t len, const char *w, size_t from)
+/* Offset of `w` (wl bytes) in low[0..len) at or after `from`, or -1. Paragraphs are often
+ * short and searched many times: memchr skips to candidates with less setup than strstr or
+ * memmem. */
+static long find_sub(const char *low, size_t len, const char *w, size_t wl, size_t from)
 {
-    size_t wl = strlen(w);
     for (size_t i = from; i + wl <= len; i++) {
-        if (memcmp(low + i, w, wl) != 0)
-            continue;
+        const char *hit = memchr(low + i, w[0], len - wl + 1 - i);
+        if (!hit)
+            break;
+        i = (size_t)(hit - low);
+        if (memcmp(low + i, w, wl) == 0)
+            return (long)i;
+    }
+    return -1;
+}
+
+/* Can p->low hold `s` at all: has it every lower-case letter of s? Most lookups are in short
+ * paragraphs that lack the word; this answers them without searching. */
+static bool may_hold(const struct para *p, const char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'a' && *s <= 'z' && !(p->letters & UINT32_C(1) << (*s - 'a')))
+            return false;
+    return true;
+}
+
+/* Offset of the whole word `w` (lower case) in p->low at or after `from`, or -1. */
+static long find_word(const struct para *p, const char *w, size_t from)
+{
+    if (!may_hold(p, w))
+        return -1;
+    const char *low = p->low;
+    size_t len = p->len, wl = strlen(w);
+    long at = (long)from - 1;
+    while ((at = find_sub(low, len, w, wl, (size_t)(at + 1))) >= 0) {
+        size_t i = (size_t)at;
         if (i > 0 && is_word((unsigned char)low[i - 1]))
             continue;
         if (i + wl < len && is_word((unsigned char)low[i + wl]))
             continue;
-        return (long)i;
+        return at;
     }
     return -1;
 }
 
 static bool has_word(const struct para *p, const char *w)
 {
-    return find_word(p->low, p->len, w, 0) >= 0;
+    return find_word(p, w, 0) >= 0;
 }
 
+/* (p->low holds no NUL: split() turned control bytes into blanks) */
 static bool has_sub(const struct para *p, const char *s)
 {
-    return strstr(p->low, s) != NULL;
+    return may_hold(p, s) && find_sub(p->low, p->len, s, strlen(s), 0) >= 0;
 }
 
 /* End of the sentence holding offset `at`: a '.', ';' or '!' followed by a blank, or the end. */
@@ -203,53 +238,182 @@ static bool starts(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* Does a unit starting with one of `units` (NULL-terminated) follow the number that ends at ne,
+ * past blanks and dashes? */
+static bool unit_after(const struct para *p, size_t ne, const char *const *units)
+{
+    size_t u = ne;
+    while (u < p->len && (p->low[u] == ' ' || p->low[u] == '-'))
+        u++;
+    for (const char *const *un = units; *un; un++)
+        if (starts(p->low + u, *un))
+            return true;
+    return false;
+}
+
 /* The first "<number> <unit>" after offset `from` in the same sentence (or the rest of the
  * paragraph), where unit starts with one of `units` (NULL-terminated); `stop` (may be NULL) ends
- * the search early. -1 if none. */
+ * the search early. -1 if none. The scan steps over a number without its unit whole (and the
+ * character after it), so where it starts decides which digits can begin a number. */
 static int64_t number_before_unit(const struct para *p, size_t from, const char *const *units,
                                   const char *stop, bool paragraph)
 {
     size_t end = paragraph ? p->len : sentence_end(p, from);
-    const char *stop_at = stop ? strstr(p->low + from, stop) : NULL;
-    if (stop_at && (size_t)(stop_at - p->low) < end)
-        end = (size_t)(stop_at - p->low);
+    long stop_at = stop ? find_sub(p->low, p->len, stop, strlen(stop), from) : -1;
+    if (stop_at >= 0 && (size_t)stop_at < end)
+        end = (size_t)stop_at;
     for (size_t i = from; i < end; i++) {
         size_t ne;
         int64_t v = number_at(p->low, p->len, i, &ne);
         if (v < 0)
             continue;
-        size_t u = ne;
-        while (u < p->len && (p->low[u] == ' ' || p->low[u] == '-'))
-            u++;
-        for (const char *const *un = units; *un; un++)
-            if (starts(p->low + u, *un))
-                return v;
+        if (unit_after(p, ne, units))
+            return v;
         i = ne;
     }
     return -1;
+}
+
+/*
+ * number_before_unit() for every occurrence of an anchor in one paragraph, in linear time
+ * overall. Called once per occurrence, number_before_unit() would rescan the rest of the
+ * sentence (or paragraph) each time: quadratic in a long paragraph that repeats its anchor
+ * (a 512 KiB rule body of "nfo nfo ..." took minutes). The answers are the same:
+ *   - the scan's path depends only on where it starts (it stops early only at `end`), so where
+ *     it finds its "<number> <unit>" with no end is remembered for every offset it passed
+ *     (memo); a later scan reaching one of those offsets has its answer, and that answer holds
+ *     for a bounded scan exactly when it lies before the bound;
+ *   - anchors are met in rising order, so the sentence end and the next `stop` found for one
+ *     occurrence hold for the next until it passes them, and consecutive occurrences mostly
+ *     find the same number.
+ */
+struct anchor_scan {
+    const struct para *p;
+    const char *const *units;
+    const char *stop;
+    bool paragraph;
+    uint32_t *memo;     /* [len + 2]: 0 unknown, else 1 + offset of the number, or NO_HIT */
+    size_t se_from, se; /* sentence_end(p, se_from) == se */
+    size_t st_from, st; /* first `stop` at or after st_from (p->len when none) */
+    uint32_t last_hit;  /* the number last returned starts there (NO_HIT: none yet) */
+    int64_t last_value; /* and is worth that */
+    bool se_known, st_known;
+};
+
+#define NO_HIT UINT32_MAX
+
+static void anchor_scan_init(struct anchor_scan *s, const struct para *p, const char *const *units,
+                             const char *stop, bool paragraph)
+{
+    *s = (struct anchor_scan){
+        .p = p, .units = units, .stop = stop, .paragraph = paragraph, .last_hit = NO_HIT};
+    s->memo = sp_calloc(p->len + 2, sizeof *s->memo);
+}
+
+/* Offset where the unbounded scan from `from` finds its "<number> <unit>", or NO_HIT. */
+static uint32_t scan_hit(struct anchor_scan *s, size_t from)
+{
+    const struct para *p = s->p;
+    uint32_t hit = NO_HIT;
+    size_t i = from;
+    /* walk until an offset already known, a number with its unit, or the end */
+    while (i < p->len) {
+        if (s->memo[i]) {
+            hit = s->memo[i] == NO_HIT ? NO_HIT : s->memo[i] - 1;
+            break;
+        }
+        size_t ne;
+        if (number_at(p->low, p->len, i, &ne) < 0) {
+            i++;
+            continue;
+        }
+        if (unit_after(p, ne, s->units)) {
+            hit = (uint32_t)i;
+            break;
+        }
+        i = ne + 1;
+    }
+    /* the same walk again, recording the answer at every offset it passes */
+    uint32_t rec = hit == NO_HIT ? NO_HIT : hit + 1;
+    for (size_t k = from; k < i;) {
+        s->memo[k] = rec;
+        size_t ne;
+        k = number_at(p->low, p->len, k, &ne) < 0 ? k + 1 : ne + 1;
+    }
+    if (i < p->len)
+        s->memo[i] = rec;
+    return hit;
+}
+
+/* number_before_unit(p, from, units, stop, paragraph); fastest for rising `from`. */
+static int64_t anchor_scan_at(struct anchor_scan *s, size_t from)
+{
+    const struct para *p = s->p;
+    size_t end = p->len;
+    if (!s->paragraph) {
+        if (!s->se_known || from < s->se_from || from > s->se) {
+            s->se_from = from;
+            s->se = sentence_end(p, from);
+            s->se_known = true;
+        }
+        end = s->se;
+    }
+    if (s->stop) {
+        if (!s->st_known || from < s->st_from || from > s->st) {
+            long at = find_sub(p->low, p->len, s->stop, strlen(s->stop), from);
+            s->st_from = from;
+            s->st = at >= 0 ? (size_t)at : p->len;
+            s->st_known = true;
+        }
+        if (s->st < end)
+            end = s->st;
+    }
+    uint32_t hit = scan_hit(s, from);
+    if (hit == NO_HIT || hit >= end)
+        return -1;
+    /* occurrences in a row mostly share their number: read a long one once */
+    if (hit != s->last_hit) {
+        size_t ne;
+        s->last_value = number_at(p->low, p->len, hit, &ne);
+        s->last_hit = hit;
+    }
+    return s->last_value;
 }
 
 /* For every occurrence of any anchor, the first number with a unit in its sentence. */
 static int64_t anchored(const struct doc *d, const char *const *anchors, const char *const *units,
                         const char *stop, bool paragraph, int64_t lo, int64_t hi)
 {
-    for (size_t pi = 0; pi < d->n; pi++) {
+    int64_t found = -1;
+    for (size_t pi = 0; pi < d->n && found < 0; pi++) {
         const struct para *p = &d->p[pi];
-        for (const char *const *a = anchors; *a; a++) {
+        struct anchor_scan s;
+        bool scanning = false;
+        for (const char *const *a = anchors; *a && found < 0; a++) {
             long at = -1;
-            while ((at = find_word(p->low, p->len, *a, (size_t)(at + 1))) >= 0) {
-                int64_t v = number_before_unit(p, (size_t)at + strlen(*a), units, stop, paragraph);
+            while (found < 0 && (at = find_word(p, *a, (size_t)(at + 1))) >= 0) {
+                if (!scanning) {
+                    anchor_scan_init(&s, p, units, stop, paragraph);
+                    scanning = true;
+                }
+                int64_t v = anchor_scan_at(&s, (size_t)at + strlen(*a));
                 if (v >= lo && v <= hi)
-                    return v;
+                    found = v;
             }
         }
+        if (scanning)
+            sp_free(s.memo);
     }
-    return -1;
+    return found;
 }
 
-static bool negative_sentence(const struct para *p, size_t at)
+/* Does the sentence holding offset `at` refuse or waive what it names? Sets *end (may be NULL) to
+ * that sentence's end: a later offset before it lies in the same sentence. */
+static bool negative_sentence(const struct para *p, size_t at, size_t *end)
 {
     size_t s = sentence_start(p, at), e = sentence_end(p, at);
+    if (end)
+        *end = e;
     static const char *const neg[] = {
         "not allowed", "not accepted", "not permitted", "forbidden", "refused",
         "banned",      "prohibited",   "must not",      "no drm",    "without drm",
@@ -279,7 +443,7 @@ static bool tag_present(const struct doc *d, const char *word)
     for (size_t pi = 0; pi < d->n; pi++) {
         const struct para *p = &d->p[pi];
         long at = -1;
-        while ((at = find_word(p->low, p->len, word, (size_t)(at + 1))) >= 0)
+        while ((at = find_word(p, word, (size_t)(at + 1))) >= 0)
             if (tag_spelling(p->text + at, wl))
                 return true;
     }
@@ -354,19 +518,25 @@ static void parse_formats(const struct doc *d, json_t *o)
 {
     json_t *list = json_array(), *tags = json_object();
     bool any_tag_talk = false;
+    /* the paragraphs about formats, looked up once rather than once per format */
+    bool *about = sp_calloc(d->n ? d->n : 1, sizeof *about);
+    for (size_t pi = 0; pi < d->n; pi++)
+        about[pi] = has_sub(&d->p[pi], "format");
     for (size_t f = 0; f < SP_ARRAY_LEN(formats); f++) {
         bool found = false;
         for (size_t pi = 0; pi < d->n && !found; pi++) {
             const struct para *p = &d->p[pi];
-            if (!has_sub(p, "format"))
+            if (!about[pi])
                 continue;
             long at = -1;
             size_t wl = strlen(formats[f].word);
-            while (!found &&
-                   (at = find_word(p->low, p->len, formats[f].word, (size_t)(at + 1))) >= 0) {
+            /* the word again in a refusing sentence already read is refused too (reading the
+             * sentence for each of its words would be quadratic) */
+            size_t refused_until = 0;
+            while (!found && (at = find_word(p, formats[f].word, (size_t)(at + 1))) >= 0) {
                 if (formats[f].exact_case && !tag_spelling(p->text + at, wl))
                     continue;
-                if (negative_sentence(p, (size_t)at))
+                if ((size_t)at < refused_until || negative_sentence(p, (size_t)at, &refused_until))
                     continue;
                 found = true;
             }
@@ -377,6 +547,7 @@ static void parse_formats(const struct doc *d, json_t *o)
         if (formats[f].tag)
             json_object_set_new(tags, formats[f].name, json_string(formats[f].tag));
     }
+    sp_free(about);
     for (size_t pi = 0; pi < d->n && !any_tag_talk; pi++)
         any_tag_talk = has_word(&d->p[pi], "tag") || has_word(&d->p[pi], "tags");
     if (json_array_size(list))
@@ -393,10 +564,10 @@ static void parse_drm(const struct doc *d, json_t *o)
 {
     for (size_t pi = 0; pi < d->n; pi++) {
         const struct para *p = &d->p[pi];
-        long at = find_word(p->low, p->len, "drm", 0);
+        long at = find_word(p, "drm", 0);
         if (at < 0)
             continue;
-        bool neg = negative_sentence(p, (size_t)at);
+        bool neg = negative_sentence(p, (size_t)at, NULL);
         size_t s = sentence_start(p, (size_t)at), e = sentence_end(p, (size_t)at);
         char *sent = sp_strndup(p->low + s, e - s);
         bool pos = strstr(sent, "allowed") || strstr(sent, "permitted") || strstr(sent, "accepted");
@@ -533,7 +704,7 @@ static void parse_names(const struct doc *d, json_t *o)
     for (size_t pi = 0; pi < d->n; pi++) {
         const struct para *p = &d->p[pi];
         for (const char *const *a = allowed; *a; a++) {
-            const char *hit = strstr(p->low, *a);
+            const char *hit = may_hold(p, *a) ? strstr(p->low, *a) : NULL;
             if (!hit)
                 continue;
             size_t i = (size_t)(hit - p->low) + strlen(*a);
@@ -576,7 +747,7 @@ static void parse_tags(const struct doc *d, json_t *o)
     for (size_t s = 0; s < SP_ARRAY_LEN(src); s++) {
         for (size_t pi = 0; pi < d->n; pi++) {
             const struct para *p = &d->p[pi];
-            long at = find_word(p->low, p->len, src[s][0], 0);
+            long at = find_word(p, src[s][0], 0);
             if (at >= 0 &&
                 (has_word(p, "source") || tag_spelling(p->text + at, strlen(src[s][0])))) {
                 json_array_append_new(sources, json_string(src[s][1]));
@@ -678,9 +849,10 @@ static void parse_nfo_diz(const struct doc *d, json_t *o)
 
     for (size_t pi = 0; pi < d->n; pi++) {
         const struct para *p = &d->p[pi];
-        long at = find_word(p->low, p->len, "sfv", 0);
+        long at = find_word(p, "sfv", 0);
         if (at >= 0) {
-            json_object_set_new(o, "sfv_required", json_boolean(!negative_sentence(p, (size_t)at)));
+            json_object_set_new(o, "sfv_required",
+                                json_boolean(!negative_sentence(p, (size_t)at, NULL)));
             break;
         }
     }
@@ -707,15 +879,15 @@ static void parse_mandatory(const struct doc *d, json_t *o)
     bool retail_url = false;
     for (size_t pi = 0; pi < d->n; pi++) {
         const struct para *p = &d->p[pi];
-        const char *m = strstr(p->low, "mandatory");
-        const char *r = strstr(p->low, "required");
+        const char *m = may_hold(p, "mandatory") ? strstr(p->low, "mandatory") : NULL;
+        const char *r = may_hold(p, "required") ? strstr(p->low, "required") : NULL;
         const char *hit = m && (!r || m < r) ? m : r;
         /* only paragraphs about what is mandatory, not ones that mention it in passing */
         if (!hit || hit - p->low > 40)
             continue;
         bool have_aop = false;
         for (size_t f = 0; f < SP_ARRAY_LEN(fields); f++) {
-            if (find_word(p->low, p->len, fields[f][0], 0) < 0)
+            if (find_word(p, fields[f][0], 0) < 0)
                 continue;
             const char *key = fields[f][1];
             if ((!strcmp(key, "author") || !strcmp(key, "publisher")) && have_aop)

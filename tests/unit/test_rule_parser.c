@@ -214,6 +214,91 @@ static void test_any_input_is_safe(void **state)
     sp_free(t);
 }
 
+/* A rule body of `total` bytes: `unit` repeated, then `tail` (neither empty). Heap; sp_free. */
+static char *repeated(const char *unit, const char *tail, size_t total, size_t *len)
+{
+    size_t ul = strlen(unit), tl = strlen(tail), n = 0;
+    char *b = sp_malloc(total + 1);
+    while (n + ul + tl <= total) {
+        memcpy(b + n, unit, ul);
+        n += ul;
+    }
+    memcpy(b + n, tail, tl);
+    n += tl;
+    b[n] = '\0';
+    *len = n;
+    return b;
+}
+
+static json_t *parse_repeated(const char *unit, const char *tail)
+{
+    size_t n;
+    char *b = repeated(unit, tail, 512 * 1024, &n); /* the body limit of POST /api/rules */
+    json_t *o = sp_rule_parse(b, n);
+    sp_free(b);
+    assert_non_null(o);
+    assert_true(json_is_object(o));
+    return o;
+}
+
+/* A subject word repeated over a whole 512 KiB body, alone or with numbers, units and
+ * sentences between (fuzz finding rule_parser-1: each repetition once rescanned the rest of the
+ * paragraph, minutes of work on a request thread). The constraint the text states still comes out,
+ * wherever it stands after the repetitions. */
+static void test_long_repetitive_bodies(void **state)
+{
+    (void)state;
+    json_t *o = parse_repeated("nfo ", "nfo");
+    assert_int_equal(json_object_size(o), 0);
+    json_decref(o);
+
+    /* one sentence: every "NFO" reaches the width stated at its end */
+    o = parse_repeated("NFO ", "NFO at most 80 columns.");
+    assert_int_key(o, "nfo_max_width", 80);
+    json_decref(o);
+    /* widths out of range and numbers without a unit before the real one */
+    o = parse_repeated("nfo 12 columns, 5.6 or 1,234 and 7 ", "nfo: 76 chars wide.");
+    assert_int_key(o, "nfo_max_width", 76);
+    json_decref(o);
+    /* "diz" stops the NFO width: the number after it belongs to the DIZ */
+    o = parse_repeated("NFO diz 50 columns ", "end");
+    assert_null(json_object_get(o, "nfo_max_width"));
+    assert_int_key(o, "diz_max_width", 50);
+    json_decref(o);
+    /* many sentences: the width of the first NFO sentence that states one */
+    o = parse_repeated("The NFO is art. ", "The NFO has 70 columns. The NFO has 60 columns.");
+    assert_int_key(o, "nfo_max_width", 70);
+    json_decref(o);
+
+    o = parse_repeated("FILE_ID.DIZ 5 lines ", "diz");
+    assert_int_key(o, "diz_max_lines", 5);
+    assert_null(json_object_get(o, "diz_max_width"));
+    json_decref(o);
+
+    /* a name length may stand anywhere in the paragraph, but not after "payload" */
+    o = parse_repeated("directory name 7 chars, dirname ", "release names: at most 243 chars");
+    assert_int_key(o, "name_max_length", 243);
+    json_decref(o);
+    o = parse_repeated("dirname ", "payload 100 chars");
+    assert_null(json_object_get(o, "name_max_length"));
+    assert_int_key(o, "payload_name_max", 100);
+    json_decref(o);
+
+    /* a format refused in each sentence, then allowed in the last one */
+    o = parse_repeated("Format PDF is never allowed. ", "Formats: PDF and EPUB.");
+    const char *const formats[] = {"PDF", "EPUB", NULL};
+    assert_list(o, "formats", formats);
+    json_decref(o);
+    o = parse_repeated("Format PDF is never allowed, PDF ", "format.");
+    assert_null(json_object_get(o, "formats"));
+    json_decref(o);
+
+    /* one paragraph per line, each with its subject */
+    o = parse_repeated("- NFO\n", "- NFO lines up to 78 columns\n");
+    assert_int_key(o, "nfo_max_width", 78);
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -222,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_megabyte_sizes_and_allowed_drm),
         cmocka_unit_test(test_prose_is_not_a_constraint),
         cmocka_unit_test(test_any_input_is_safe),
+        cmocka_unit_test(test_long_repetitive_bodies),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
