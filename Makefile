@@ -40,7 +40,7 @@ bench: build
 ## make load-test SCENARIO=normal|high|max|spike|capacity [DURATION=...] [RELEASES=...]
 load-test: build
 	@scripts/install-deps load
-	@scripts/load-test $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(DURATION),--duration $(DURATION)) $(if $(RELEASES),--releases $(RELEASES)) $(if $(USERS),--users $(USERS))
+	@scripts/load-test $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(DURATION),--duration $(DURATION)) $(if $(RELEASES),--releases $(RELEASES)) $(if $(USERS),--users $(USERS)) $(if $(LOCUST_WORKERS),--locust-workers $(LOCUST_WORKERS))
 
 format:
 	@clang-format -i $$(find src tests/unit -name '*.[ch]')

@@ -244,14 +244,14 @@ def _host_cpu():
 
 class Monitor(threading.Thread):
     """Every `interval` s: server CPU% (100 = all cores busy) and RSS, load generator CPU%
-    (100 = one core), host CPU% and memory use. Rows go to a CSV file and to `self.last`."""
+    (100 = one core; all its processes together), host CPU% and memory use. Rows go to a CSV file and to `self.last`."""
 
     HEADER = "t,server_cpu_pct,server_rss_bytes,loadgen_cpu_pct,host_cpu_pct,mem_used_pct\n"
 
     def __init__(self, server_pid, csv_path, interval=1.0):
         super().__init__(daemon=True)
         self.server_pid = server_pid
-        self.loadgen_pid = None
+        self.loadgen_pids = []  # Locust: one process, or a master and its workers
         self.interval = interval
         self.csv_path = csv_path
         self.ncpu = cpu_count()
@@ -274,8 +274,10 @@ class Monitor(threading.Thread):
                     srv_pct = f"{100.0 * (srv - prev_srv) / CLK_TCK / dt / self.ncpu:.1f}"
                 rss = _proc_rss(self.server_pid)
                 gen_pct = ""
-                gen = _proc_cpu_ticks(self.loadgen_pid) if self.loadgen_pid else None
-                if gen is not None and prev_gen is not None and prev_gen_pid == self.loadgen_pid:
+                pids = tuple(self.loadgen_pids)
+                ticks = [t for t in (_proc_cpu_ticks(x) for x in pids) if t is not None]
+                gen = sum(ticks) if ticks else None
+                if gen is not None and prev_gen is not None and prev_gen_pid == pids:
                     gen_pct = f"{100.0 * (gen - prev_gen) / CLK_TCK / dt:.1f}"
                 host = _host_cpu()
                 dtot = host[0] - prev_host[0]
@@ -286,7 +288,7 @@ class Monitor(threading.Thread):
                 out.flush()
                 self.last = {"server_cpu": srv_pct, "rss": rss, "loadgen_cpu": gen_pct, "mem": mem_pct}
                 prev_t, prev_srv, prev_host = now, srv, host
-                prev_gen, prev_gen_pid = gen, self.loadgen_pid
+                prev_gen, prev_gen_pid = gen, pids
 
     def stop(self):
         self.stop_event.set()
@@ -402,29 +404,35 @@ class Scraper(threading.Thread):
 
 # --- Locust ----------------------------------------------------------------------------------------
 class SamplesTail:
-    """Follows the samples file written by the locustfile for the progress lines."""
+    """Follows the samples file(s) written by the locustfile for the progress lines: `path`, and
+    `path.<pid>` written by the workers of a distributed run."""
 
     def __init__(self, path):
-        self.path = path
-        self.offset = 0
-        self.partial = ""
+        self.path = Path(path)
+        self.offsets = {}
+        self.partials = {}
         self.total = 0
         self.failures = 0
         self.exceptions = 0
         self.recent = []  # (t_end, ms, ok)
 
     def poll(self):
+        for path in [self.path, *sorted(self.path.parent.glob(self.path.name + ".*"))]:
+            self._poll_file(path)
+
+    def _poll_file(self, path):
+        key = str(path)
         try:
-            with open(self.path, "r", errors="replace") as f:
-                f.seek(self.offset)
+            with open(path, "r", errors="replace") as f:
+                f.seek(self.offsets.get(key, 0))
                 chunk = f.read()
-                self.offset = f.tell()
+                self.offsets[key] = f.tell()
         except OSError:
             return
         if not chunk:
             return
-        lines = (self.partial + chunk).split("\n")
-        self.partial = lines.pop()
+        lines = (self.partials.get(key, "") + chunk).split("\n")
+        self.partials[key] = lines.pop()
         for line in lines:
             parts = line.split(",")
             if len(parts) < 7:
@@ -461,10 +469,35 @@ def users_now(users_path):
         return 0
 
 
+def merge_samples(path):
+    """Appends the workers' samples files (`path.<pid>`) to `path` in time order and removes them."""
+    path = Path(path)
+    parts = sorted(path.parent.glob(path.name + ".*"))
+    if not parts:
+        return
+    rows = []
+    for part in parts:
+        with open(part, "r", errors="replace") as f:
+            for line in f:
+                if not line.endswith("\n"):
+                    continue
+                try:
+                    rows.append((float(line.split(",", 1)[0]), line))
+                except ValueError:
+                    continue
+    rows.sort(key=lambda r: r[0])
+    with open(path, "a", encoding="utf-8") as out:
+        out.writelines(line for _t, line in rows)
+    for part in parts:
+        part.unlink()
+
+
 def run_locust(run_dir, base, scenario, duration_s, users, spawn_rate, monitor, scraper,
-               progress_every=5.0, extra_env=None, label=""):
+               progress_every=5.0, extra_env=None, label="", workers=0):
     """Runs Locust headless with the scenario shape; prints a progress line every few seconds.
-    Returns (exit code, interrupted?)."""
+    workers > 0: distributed, a master plus that many worker processes (one per core spreads
+    the load generator's Python over the cores instead of one GIL). Returns (exit code,
+    interrupted?)."""
     env = dict(os.environ)
     env.update({
         "SP_LOAD_SCENARIO": scenario,
@@ -481,12 +514,26 @@ def run_locust(run_dir, base, scenario, duration_s, users, spawn_rate, monitor, 
     cmd = [PYTHON, "-m", "locust", "-f", str(LOAD_DIR / "locustfile.py"), "--headless",
            "--host", base, "--csv", str(run_dir / "locust"), "--csv-full-history",
            "--only-summary", "--loglevel", "INFO", "--exit-code-on-error", "1"]
+    worker_cmd = None
+    if workers > 0:
+        port = free_port()
+        cmd += ["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+                "--expect-workers", str(workers)]
+        worker_cmd = [PYTHON, "-m", "locust", "-f", str(LOAD_DIR / "locustfile.py"), "--worker",
+                      "--master-host", "127.0.0.1", "--master-port", str(port), "--loglevel", "WARNING"]
+    worker_procs = []
     with open(run_dir / "locust.log", "ab") as out:
         out.write(("$ " + " ".join(cmd) + "\n").encode())
         out.flush()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(REPO),
                                 start_new_session=True)
-    monitor.loadgen_pid = proc.pid
+        if worker_cmd:
+            out.write(("$ " + " ".join(worker_cmd) + f"   (x{workers})\n").encode())
+            out.flush()
+            for _ in range(workers):
+                worker_procs.append(subprocess.Popen(worker_cmd, stdout=out, stderr=subprocess.STDOUT,
+                                                     env=env, cwd=str(REPO), start_new_session=True))
+    monitor.loadgen_pids = [proc.pid] + [w.pid for w in worker_procs]
     tail = SamplesTail(run_dir / "samples.csv")
     t0 = time.time()
     next_line = t0 + progress_every
@@ -513,6 +560,13 @@ def run_locust(run_dir, base, scenario, duration_s, users, spawn_rate, monitor, 
         except subprocess.TimeoutExpired:
             proc.kill()
     proc.wait()
+    for w in worker_procs:  # the master tells its workers to quit; make sure they have
+        try:
+            w.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            w.wait()
+    merge_samples(run_dir / "samples.csv")
     return proc.returncode, interrupted
 
 

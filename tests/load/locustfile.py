@@ -19,6 +19,7 @@ import importlib.util
 import os
 import random
 import re
+import sys
 import time
 
 import gevent
@@ -66,6 +67,15 @@ DEFAULT_HOST = os.environ.get("SP_LOAD_HOST", "http://127.0.0.1:5000")
 if ApplicationUser.host is None:
     ApplicationUser.host = DEFAULT_HOST
 ApplicationUser.weight = 4
+
+# Debian's python3-locust 2.12 ships an empty locust.__version__, and a master then takes every
+# worker for a pre-2.0 one and refuses it ("An old (pre 2.0) worker tried to connect"). Give
+# both sides the same non-empty version so distributed runs (scripts/load-test --locust-workers)
+# work; nothing else reads it.
+import locust.runners as _locust_runners  # noqa: E402
+
+if not _locust_runners.__version__:
+    _locust_runners.__version__ = "2.12-debian"
 
 _FALLBACK_TERMS = ["the", "book", "history", "guide", "love", "world", "retail", "ebook", "2024"]
 _WORD = re.compile(r"[A-Za-z]{4,}")
@@ -270,14 +280,17 @@ if _scenario:
 # --- raw samples for the report (only when SP_LOAD_SAMPLES is set) ------------------------------
 class _Recorder:
     def __init__(self, samples_path, users_path):
-        self.samples = open(samples_path, "a", buffering=1 << 16, encoding="utf-8")
+        # A distributed run's master makes no requests and a worker does not know the total user
+        # count: each process records what it has (samples_path or users_path may be None).
+        self.samples = open(samples_path, "a", buffering=1 << 16, encoding="utf-8") \
+            if samples_path else None
         self.users = open(users_path, "a", buffering=1 << 12, encoding="utf-8") if users_path else None
         self.environment = None
         self.ticker = None
 
     def on_request(self, request_type, name, response_time, response_length, response=None,
                    exception=None, start_time=None, **_kw):
-        if self.samples.closed:
+        if self.samples is None or self.samples.closed:
             return
         status = getattr(response, "status_code", 0) or 0
         end = (start_time + response_time / 1000.0) if start_time else time.time()
@@ -286,10 +299,14 @@ class _Recorder:
                            f"{response_length or 0}\n")
 
     def tick_forever(self):
-        while not self.samples.closed:
+        while not self._closed():
             self.write_users()
-            self.samples.flush()
+            if self.samples is not None:
+                self.samples.flush()
             gevent.sleep(1.0)
+
+    def _closed(self):
+        return all(f is None or f.closed for f in (self.samples, self.users))
 
     def write_users(self):
         if self.users is not None and not self.users.closed and self.environment is not None \
@@ -303,7 +320,7 @@ class _Recorder:
             self.ticker = gevent.spawn(self.tick_forever)
 
     def on_user_error(self, user_instance, exception, tb, **_kw):
-        if self.samples.closed:
+        if self.samples is None or self.samples.closed:
             return
         user = getattr(user_instance, "user", user_instance)  # Locust passes the user's TaskSet
         self.samples.write(f"{time.time():.4f},EXCEPTION,{type(user).__name__},0,0,0,0\n")
@@ -312,15 +329,21 @@ class _Recorder:
         if self.ticker is not None:
             self.ticker.kill(block=False)
         self.write_users()
-        self.samples.flush()
-        self.samples.close()
+        if self.samples is not None:
+            self.samples.flush()
+            self.samples.close()
         if self.users is not None:
             self.users.close()
 
 
 _samples_path = os.environ.get("SP_LOAD_SAMPLES", "").strip()
 if _samples_path:
-    _recorder = _Recorder(_samples_path, os.environ.get("SP_LOAD_USERS_LOG", "").strip() or None)
+    _users_path = os.environ.get("SP_LOAD_USERS_LOG", "").strip() or None
+    if "--worker" in sys.argv:    # distributed: one samples file per worker, merged afterwards
+        _samples_path, _users_path = f"{_samples_path}.{os.getpid()}", None
+    elif "--master" in sys.argv:  # the master only knows the user count
+        _samples_path = None
+    _recorder = _Recorder(_samples_path, _users_path)
     events.request.add_listener(_recorder.on_request)
     events.test_start.add_listener(_recorder.on_test_start)
     events.user_error.add_listener(_recorder.on_user_error)

@@ -570,7 +570,7 @@ def bottlenecks(run, analysis, steps, breaking):
         if at["cpu"] is not None and at["cpu"] >= 85:
             notes.append(f"Server CPU-bound {where}: {at['cpu']:.0f}% of {cores} cores.")
         if at["loadgen_cpu"] is not None and at["loadgen_cpu"] >= 90:
-            notes.append(f"Load generator saturated {where} (Locust at {at['loadgen_cpu']:.0f}% of one core): "
+            notes.append(f"Load generator busy {where} (Locust at {at['loadgen_cpu']:.0f}% of one core, all its processes): "
                          "client-side queueing inflates the measured latencies; run Locust with workers "
                          "or on another machine to load further.")
         if at["host_cpu"] is not None and at["host_cpu"] >= 95:
