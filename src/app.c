@@ -26,6 +26,12 @@
 #define CACHE_BYTES (64u * 1024 * 1024)
 
 /* mkdir -p with mode for the missing components; SP_OK or SP_ERR naming the path. */
+/* Run once on every kdf worker at start. */
+static void kdf_warm(void)
+{
+    (void)sp_db_thread();
+}
+
 static int make_dirs(const char *path, mode_t mode, struct sp_err *e)
 {
     char buf[PATH_MAX];
@@ -233,6 +239,8 @@ int sp_app_init(struct sp_app *app, struct sp_err *e)
     /* argon2's 19 MiB per worker is kept through a burst of logins, freed after 1 s idle */
     sp_pool_set_idle(app->kdf_pool, sp_password_trim, 1000);
     sp_password_cache_init(app->cfg.login_cache_ttl);
+    /* open each kdf worker's database connection now, not during the first logins */
+    sp_pool_each(app->kdf_pool, kdf_warm);
     app->cache = sp_cache_new(CACHE_BYTES);
     app->started_at = sp_time_now();
     if (sp_jobs_start(app, e) != SP_OK) {

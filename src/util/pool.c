@@ -37,6 +37,8 @@ struct sp_pool {
     int nice;     /* wanted nice value of the workers */
     int nice_gen; /* bumped by sp_pool_set_nice; each worker applies it before its next task */
     sp_idle_fn idle; /* run by a worker idle for idle_ms after a task (sp_pool_set_idle) */
+    sp_idle_fn each; /* run once by every worker (sp_pool_each) ... */
+    int each_gen;    /* ... when its own generation differs from this */
     int idle_ms;
     char name[32];
 };
@@ -67,9 +69,18 @@ static void *worker(void *arg)
     current_pool = p;
     int nice_gen = 0;
     bool worked = false; /* a task ran since this worker last called the idle hook */
+    int each_gen = 0;
     pthread_mutex_lock(&p->lock);
     for (;;) {
         while (p->count == 0 && !p->stopping) {
+            if (each_gen != p->each_gen) {
+                each_gen = p->each_gen;
+                sp_idle_fn fn = p->each;
+                pthread_mutex_unlock(&p->lock);
+                fn();
+                pthread_mutex_lock(&p->lock);
+                continue;
+            }
             if (!worked || !p->idle) {
                 pthread_cond_wait(&p->wake, &p->lock);
                 continue;
@@ -185,6 +196,17 @@ void sp_pool_set_idle(struct sp_pool *p, sp_idle_fn fn, int idle_ms)
     pthread_mutex_lock(&p->lock);
     p->idle = fn;
     p->idle_ms = idle_ms > 0 ? idle_ms : 1;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void sp_pool_each(struct sp_pool *p, sp_idle_fn fn)
+{
+    if (!p || !fn)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->each = fn;
+    p->each_gen++;
+    pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->lock);
 }
 

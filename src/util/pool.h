@@ -24,6 +24,10 @@ void sp_pool_set_nice(struct sp_pool *p, int nice);
  * idle_ms, and again when the worker thread ends after having run one. For per-thread state worth
  * keeping through a burst and not beyond it (the kdf pool frees argon2's working memory). */
 void sp_pool_set_idle(struct sp_pool *p, sp_idle_fn fn, int idle_ms);
+/* Have every worker run fn once, when it next has nothing queued (asynchronous: returns at
+ * once). For per-thread warm-up, e.g. opening the thread's database connection at start so the
+ * first request it serves does not pay for it. */
+void sp_pool_each(struct sp_pool *p, sp_idle_fn fn);
 /* The idle hook of the pool whose worker calls this; NULL off pool threads. Lets a library keep
  * per-thread state only where something will free it. */
 sp_idle_fn sp_pool_current_idle(void);

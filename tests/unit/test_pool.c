@@ -163,6 +163,32 @@ static void test_idle_hook(void **state)
     assert_int_equal(atomic_load(&idle_calls), 2);
 }
 
+/* sp_pool_each: every worker runs the function once, each on its own thread. */
+static atomic_int each_calls;
+static _Thread_local int each_seen_here;
+static atomic_int each_distinct;
+static void each_fn(void)
+{
+    atomic_fetch_add(&each_calls, 1);
+    if (each_seen_here++ == 0)
+        atomic_fetch_add(&each_distinct, 1);
+}
+
+static void test_each_worker(void **state)
+{
+    struct sp_pool *p = sp_pool_new("each", 3, 8);
+    sp_pool_each(p, each_fn);
+    while (atomic_load(&each_calls) < 3)
+        sched_yield();
+    atomic_int counter = 0;
+    assert_int_equal(sp_pool_submit(p, count_task, &counter), SP_OK); /* tasks still run */
+    sp_pool_free(p);
+    assert_int_equal(atomic_load(&counter), 1);
+    assert_int_equal(atomic_load(&each_calls), 3);
+    assert_int_equal(atomic_load(&each_distinct), 3);
+    sp_pool_each(NULL, each_fn); /* harmless */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -171,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_queue_frees_up_again),
         cmocka_unit_test(test_idle_pool),
         cmocka_unit_test(test_idle_hook),
+        cmocka_unit_test(test_each_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
