@@ -71,6 +71,8 @@ static const struct setting settings[] = {
      "64 hex chars: key for secrets at rest (default: <data>/secret.key)"},
     {"SP_ADMIN_PASSWORD", NULL, STR(admin_password), "", true,
      "password of the first admin account (default: generated, printed once)"},
+    {"SP_FETCH_PRIVATE", "--fetch-private", OTHER(K_BOOL, fetch_private), "0", false,
+     "let file_url downloads reach loopback/private/link-local addresses"},
     {"SP_METRICS_PUBLIC", "--metrics-public", OTHER(K_BOOL, metrics_public), "0", false,
      "serve /metrics without a token to non-loopback clients"},
     {"SP_RATE_LIMIT_PER_MIN", "--rate-limit", NUM(K_INT, rate_limit_per_min, 0, 10000000), "1200",

@@ -32,6 +32,7 @@ struct sp_config {
     char secret_key[256];      /* libsodium secretbox key (hex); empty = data_dir/secret.key */
     char admin_password[256];  /* first start only */
     bool metrics_public;       /* /metrics without a token from anywhere */
+    bool fetch_private;        /* file_url may reach loopback/private addresses */
     int rate_limit_per_min;    /* per-user request budget; 0 = off */
     char trusted_proxies[512]; /* comma-separated IPs/CIDRs */
     char cors_origins[1024];   /* comma-separated origins */

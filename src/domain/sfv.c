@@ -87,6 +87,15 @@ size_t sp_sfv_parse(const char *text, size_t n, struct sp_sfv_entry **out, const
             sp_problems_add(p, "sfv", file, "line %zu is not 'name CRC32' (8 hex digits)", lineno);
             continue;
         }
+        /* a NUL or another control character would cut or disguise the name it lists */
+        size_t bad = 0;
+        while (bad < namelen && (unsigned char)l[bad] >= 0x20 && l[bad] != 0x7f)
+            bad++;
+        if (bad < namelen) {
+            sp_problems_add(p, "sfv", file, "line %zu: the file name holds a control character",
+                            lineno);
+            continue;
+        }
         if (count == cap) {
             cap = cap ? cap * 2 : 8;
             list = sp_reallocarray(list, cap, sizeof *list);

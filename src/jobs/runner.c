@@ -16,10 +16,12 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +39,7 @@
 #include "store/wizard.h"
 #include "util/alloc.h"
 #include "util/log.h"
+#include "util/netaddr.h"
 #include "util/pool.h"
 #include "util/time.h"
 
@@ -343,7 +346,25 @@ struct dl {
     int fd;
     int64_t written, limit;
     int too_big, write_err;
+    bool allow_private; /* SP_FETCH_PRIVATE */
+    char refused[64];   /* the non-public address a connection was refused to, if any */
 };
+
+/* Every connection libcurl opens (the first, each redirect, each DNS answer tried) passes
+ * here with the address it is about to connect to: downloads never reach loopback, private or
+ * link-local addresses (the server's own ports, the LAN, cloud metadata) unless
+ * SP_FETCH_PRIVATE allows it. Checking the connected address, not the URL's host name, also
+ * covers names resolving to such addresses and redirects to them. */
+static curl_socket_t dl_open_socket(void *ud, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct dl *d = ud;
+    (void)purpose;
+    if (!d->allow_private && !sp_addr_is_public(&a->addr)) {
+        sp_addr_format(&a->addr, d->refused, sizeof d->refused);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+}
 
 static size_t dl_write(char *ptr, size_t size, size_t nmemb, void *ud)
 {
@@ -416,7 +437,7 @@ static void run_download(struct run *r)
     sp_meta_init(&book.meta);
     char tmp[PATH_MAX] = "", dir[PATH_MAX], dest[PATH_MAX], msg[512];
     CURL *c = NULL;
-    struct dl d = {r, -1, 0, 0, 0, 0};
+    struct dl d = {.r = r, .fd = -1};
     const char *url = json_string_value(json_object_get(params, "url"));
     if (!url) {
         fail_job(r, "the job has no url");
@@ -463,6 +484,9 @@ static void run_download(struct run *r)
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, dl_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, &d);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    d.allow_private = r->w->jobs->app->cfg.fetch_private;
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, dl_open_socket);
+    curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &d);
     CURLcode cc = curl_easy_perform(c);
     if (atomic_load(&r->w->cancel)) {
         interrupted(r);
@@ -475,6 +499,11 @@ static void run_download(struct run *r)
                      d.limit);
         else if (d.write_err)
             snprintf(msg, sizeof msg, "cannot store the download: %s", strerror(d.write_err));
+        else if (d.refused[0])
+            snprintf(msg, sizeof msg,
+                     "file_url: refused to connect to %s, a loopback, private or reserved "
+                     "address (SP_FETCH_PRIVATE=1 allows it)",
+                     d.refused);
         else
             snprintf(msg, sizeof msg, "file_url: download failed: %s",
                      curl_err[0] ? curl_err : curl_easy_strerror(cc));

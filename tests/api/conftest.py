@@ -32,7 +32,9 @@ PASSWORDS = {ADMIN_USER: ADMIN_PASSWORD, **{u: p for u, (_r, p) in USERS.items()
 def server():
     # The suite sends thousands of requests as one user: the per-user budget is tested on
     # its own server (test_faults.py), not here.
-    srv = Server(name="main", env={"SP_RATE_LIMIT_PER_MIN": "0"})
+    # file_url downloads come from a book server on loopback: allowed here, refused by default
+    # (test_wizard_flow.py checks the default on its own server).
+    srv = Server(name="main", env={"SP_RATE_LIMIT_PER_MIN": "0", "SP_FETCH_PRIVATE": "1"})
     try:
         for name, (role, password) in USERS.items():
             srv.add_user(name, role, password)

@@ -11,8 +11,8 @@ import pytest
 import books
 from flow import (RETAIL, BookServer, other_operator, packed_release, prepared_draft,
                   release_dir, scenepacker_check, upload, wait_job)
-from helpers import assert_error, create_release
-from spserver import ADMIN_USER
+from helpers import Api, assert_error, create_release
+from spserver import ADMIN_PASSWORD, ADMIN_USER, Server
 
 
 @pytest.fixture(scope="module")
@@ -439,3 +439,33 @@ def test_large_upload_streams_in_constant_memory(api, server, tokens):
     an = api.post(f"/api/wizard/{rid}/analyze", token=tok, expect=200).body["analysis"]
     import hashlib
     assert an["sha256"] == hashlib.sha256(pdf).hexdigest()
+
+
+def test_downloads_from_private_addresses_are_refused_by_default(bookserver):
+    """Without SP_FETCH_PRIVATE a file_url may not reach the server's own machine or its
+    networks (SSRF): the address connected to is checked, so a redirect or a name resolving
+    to loopback is refused as well; the job fails naming the address, the release keeps no
+    file."""
+    epub = books.make_epub(title="Never Fetched", author="Nobody", seed=11)
+    bookserver.put("private.epub", epub)
+    srv = Server(name="nofetch", env={"SP_RATE_LIMIT_PER_MIN": "0"})
+    try:
+        srv.start()
+        api = Api(srv.base)
+        tok = api.login(ADMIN_USER, ADMIN_PASSWORD).body["access_token"]
+        port = bookserver.url("/").split(":")[2].split("/")[0]
+        for url in (bookserver.url("/book/private.epub"),
+                    f"http://localhost:{port}/book/private.epub",
+                    f"http://[::ffff:127.0.0.1]:{port}/book/private.epub"):
+            rid = create_release(api, tok, group="NoFetch")
+            q = api.post(f"/api/wizard/{rid}/upload", token=tok, json={"file_url": url},
+                         expect=202).body
+            st = wait_job(api, tok, q["job_id"])
+            assert st["status"] == "failed", url
+            job = api.get(f"/api/jobs/{q['job_id']}", token=tok, expect=200).body
+            assert "refused to connect to" in job["error"] and "SP_FETCH_PRIVATE" in job["error"], job
+            rel = api.get(f"/api/releases/{rid}", token=tok, expect=200).body
+            assert rel["file_path"] is None and rel["status"] == "draft"
+        srv.stop()
+    finally:
+        srv.cleanup()

@@ -56,6 +56,18 @@ static void sfv_round_trip(void **state)
     assert_non_null(strstr(p.items[0].message, "line 2"));
     sp_free(out);
     sp_problems_free(&p);
+
+    /* a NUL or control character inside a name is refused, not cut short */
+    const char nul[] = "good.zip 0a1b2c3d\nevil.zip\0hidden.zip 0a1b2c3d\nbell\a.zip 01020304\n";
+    struct sp_problems q = SP_PROBLEMS_INIT;
+    assert_int_equal(sp_sfv_parse(nul, sizeof nul - 1, &out, "x.sfv", &q), 1);
+    assert_string_equal(out[0].name, "good.zip");
+    assert_int_equal(q.n, 2);
+    assert_non_null(strstr(q.items[0].message, "line 2"));
+    assert_non_null(strstr(q.items[0].message, "control character"));
+    assert_non_null(strstr(q.items[1].message, "line 3"));
+    sp_free(out);
+    sp_problems_free(&q);
     sp_buf_free(&b);
 }
 
