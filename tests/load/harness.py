@@ -402,6 +402,30 @@ class Scraper(threading.Thread):
         self.join(timeout=10)
 
 
+def extract_server_requests(log_path, out_path):
+    """From the server's JSON log, one line per request: completion time (epoch s), 1 for login
+    else 0, duration in ms; gzip-compressed. Returns the number of requests."""
+    import datetime
+    import gzip
+    n = 0
+    try:
+        with open(log_path, "r", errors="replace") as f, gzip.open(out_path, "wt") as out:
+            for line in f:
+                if '"msg":"request"' not in line:
+                    continue
+                try:
+                    j = json.loads(line)
+                    ts = datetime.datetime.fromisoformat(j["ts"].replace("Z", "+00:00")).timestamp()
+                    login = 1 if j.get("route") == "/api/auth/login" else 0
+                    out.write(f"{ts:.3f},{login},{float(j['duration_ms']):.3f}\n")
+                    n += 1
+                except (ValueError, KeyError, TypeError):
+                    continue
+    except OSError:
+        return 0
+    return n
+
+
 # --- Locust ----------------------------------------------------------------------------------------
 class SamplesTail:
     """Follows the samples file(s) written by the locustfile for the progress lines: `path`, and

@@ -526,26 +526,46 @@ def union_stats(run, windows, endpoints):
 
 
 def server_side(run, windows):
-    """p99 of the server's own durations (access log, server.log: one JSON line per request,
-    with its completion time and duration_ms) for requests completed in any of `windows`
-    (seconds from t0): (login p99, others p99, counts), or None without a log."""
-    path = run.dir / "server.log"
-    if not path.exists() or run.t0 is None:
+    """p99 of the server's own durations (from the access log: server_requests.csv.gz written by
+    scripts/load-test, or server.log when it was kept whole) for requests completed in any of
+    `windows` (seconds from t0): login and the others apart. None without such a record."""
+    if run.t0 is None:
         return None
     login, others = [], []
-    with open(path, "r", errors="replace") as f:
-        for line in f:
-            if '"msg":"request"' not in line:
-                continue
-            try:
-                j = json.loads(line)
-                ts = datetime.datetime.fromisoformat(j["ts"].replace("Z", "+00:00")).timestamp()
-                ms = float(j["duration_ms"])
-            except (ValueError, KeyError, TypeError):
-                continue
-            t = ts - run.t0
-            if any(a <= t < b for a, b in windows):
-                (login if j.get("route") == "/api/auth/login" else others).append(ms)
+
+    def add(ts, is_login, ms):
+        t = ts - run.t0
+        if any(a <= t < b for a, b in windows):
+            (login if is_login else others).append(ms)
+
+    compact = run.dir / "server_requests.csv.gz"
+    log = run.dir / "server.log"
+    if compact.exists():
+        import gzip
+        with gzip.open(compact, "rt") as f:
+            for line in f:
+                parts = line.split(",")
+                try:
+                    add(float(parts[0]), parts[1] == "1", float(parts[2]))
+                except (ValueError, IndexError):
+                    continue
+    elif log.exists():
+        with open(log, "r", errors="replace") as f:
+            first = f.readline()
+            if first.startswith("(last "):
+                return None  # a truncated log would give a wrong picture
+            f.seek(0)
+            for line in f:
+                if '"msg":"request"' not in line:
+                    continue
+                try:
+                    j = json.loads(line)
+                    ts = datetime.datetime.fromisoformat(j["ts"].replace("Z", "+00:00")).timestamp()
+                    add(ts, j.get("route") == "/api/auth/login", float(j["duration_ms"]))
+                except (ValueError, KeyError, TypeError):
+                    continue
+    else:
+        return None
     login.sort()
     others.sort()
     return {"login_p99": pct(login, 99), "others_p99": pct(others, 99),
