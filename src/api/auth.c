@@ -93,7 +93,7 @@ struct login_task {
 /* The end of a login once the user row is loaded (rc from the lookup) and the password decided
  * (verified: 1/0; ignored unless rc is SP_OK). Answers into resp. */
 static void login_finish(struct sp_request *r, struct sp_response *resp, struct sp_db *db,
-                         const char *username, int rc, const struct sp_user *u_in, int verified)
+                         const char *username, int rc, struct sp_user *u, int verified)
 {
     struct sp_app *app = r->app;
     int64_t now = sp_time_now();
@@ -109,17 +109,15 @@ static void login_finish(struct sp_request *r, struct sp_response *resp, struct 
         sp_auth_login_failed(r->client_ip, username, now);
         sp_metrics_login_failure();
         unauthorized(resp, BAD_CREDENTIALS);
-        sp_info("login failed", "user %lld: wrong password from %s", (long long)u_in->id,
+        sp_info("login failed", "user %lld: wrong password from %s", (long long)u->id,
                 r->client_ip);
-        audit_auth(r, db, u_in->id, u_in->username, "auth.login_failed",
+        audit_auth(r, db, u->id, u->username, "auth.login_failed",
                    "login failed: wrong password");
-    } else if (!u_in->active) {
+    } else if (!u->active) {
         sp_resp_error(resp, 403, "forbidden", NULL, "This account is disabled");
-        audit_auth(r, db, u_in->id, u_in->username, "auth.login_failed",
+        audit_auth(r, db, u->id, u->username, "auth.login_failed",
                    "login refused: the account is disabled");
     } else {
-        struct sp_user *u = sp_malloc(sizeof *u);
-        *u = *u_in;
         sp_auth_login_succeeded(r->client_ip, username);
         if (sp_store_user_set_last_login(db, u->id, now) == SP_OK)
             u->last_login_at = now;
@@ -127,7 +125,6 @@ static void login_finish(struct sp_request *r, struct sp_response *resp, struct 
             sp_warn("last login not recorded", "user %lld", (long long)u->id);
         if (token_response(app, db, u, true, resp) == SP_OK)
             audit_auth(r, db, u->id, u->username, "auth.login", "logged in");
-        sp_free(u);
     }
 }
 

@@ -141,7 +141,8 @@ static inline int64_t ts_scalar(struct sp_db *db, const char *sql)
     return v;
 }
 
-/* An active user `name` without roles, with a placeholder password hash (asserted); its id. */
+/* An active user `name` without roles whose stored hash "unused-hash" matches no password (store
+ * tests never log in); creation asserted. Returns its id. */
 static inline int64_t ts_user(struct sp_db *db, const char *name)
 {
     struct sp_user_new u = {.username = name, .password_hash = "unused-hash", .active = true};
