@@ -348,3 +348,32 @@ if _samples_path:
     events.test_start.add_listener(_recorder.on_test_start)
     events.user_error.add_listener(_recorder.on_user_error)
     events.quitting.add_listener(_recorder.on_quitting)
+
+
+# --- the load generator's own pauses ------------------------------------------------------------
+# CPython's full (generation 2) collections stop a Locust process for 30-60 ms once it holds a few
+# hundred users, and every request in flight in that process is reported that much slower: the
+# client-side p99 then measures Locust, not the server. Objects that live for the whole run
+# (modules, then the users and their HTTP sessions as they are spawned) are moved out of the
+# collector's sight with gc.freeze() — at start and whenever this process's user count has
+# changed — so full collections scan only what is new. Short-lived garbage is still collected by
+# the young generations. SP_LOAD_GC_FREEZE=0 turns this off (plain CPython behaviour).
+import gc as _gc  # noqa: E402
+
+if os.environ.get("SP_LOAD_GC_FREEZE", "1").strip() != "0":
+    def _freeze_when_users_change(environment):
+        seen = None
+        while True:
+            runner = environment.runner
+            count = runner.user_count if runner is not None else None
+            if count != seen:
+                seen = count
+                _gc.freeze()
+            gevent.sleep(1.0)
+
+    @events.init.add_listener
+    def _start_freezer(environment, **_kw):
+        gevent.spawn(_freeze_when_users_change, environment)
+
+    _gc.collect()
+    _gc.freeze()
