@@ -1,6 +1,7 @@
 /*
  * memory.c — the in-process response cache: 16 shards, each a chained hash table plus an LRU
- * list under its own mutex, with a byte budget per shard and a TTL per entry. Generation
+ * list under its own mutex, with a byte budget per shard and a TTL per entry; expired entries
+ * are dropped when met and, from the least recently used end, when new ones are put. Generation
  * counters are plain atomics.
  */
 #include "cache/cache.h"
@@ -15,6 +16,7 @@
 
 #define NSHARDS 16
 #define ENTRY_OVERHEAD 96 /* entry struct + key header + shared header, roughly */
+#define SWEEP_PER_PUT 16  /* expired entries removed from the LRU end on each put, at most */
 
 struct entry {
     struct entry *hnext;          /* hash chain */
@@ -57,6 +59,14 @@ static uint64_t hash_key(const char *s)
         h ^= (unsigned char)*s;
         h *= UINT64_C(1099511628211);
     }
+    /* FNV-1a leaves its top bits unmoved by the last characters, and the top bits pick the
+     * shard: keys that differ only at the end ("…:g41", "…:g42") all landed in one shard.
+     * A final avalanche (MurmurHash3's fmix64) spreads them. */
+    h ^= h >> 33;
+    h *= UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
     return h;
 }
 
@@ -229,7 +239,13 @@ void sp_cache_put(struct sp_cache *c, const char *key, struct sp_shared_bytes *b
     struct entry *old = *find_slot(s, h, key);
     if (old)
         remove_entry(s, old);
-    /* evict least recently used (expired ones go first naturally as they age) */
+    /* Expired entries leave as new ones arrive. Answers nobody asks for again (those of an older
+     * generation, pages and searches read once) drift to the least recently used end, so
+     * without this the cache filled its whole budget: the server's memory grew by that much
+     * over an hour of load. A few per put keep up, as each put adds only one. */
+    for (int i = 0; i < SWEEP_PER_PUT && s->tail && s->tail->expires_ms <= now; i++)
+        remove_entry(s, s->tail);
+    /* evict least recently used */
     while (s->tail && s->bytes + cost > c->shard_budget)
         remove_entry(s, s->tail);
     if (s->count + 1 > s->nbuckets)

@@ -11,6 +11,7 @@
 #include "obs/metrics.h"
 
 #include <dirent.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -786,6 +787,22 @@ static void render_process(struct sp_buf *b, struct sp_app *app)
         family(b, "machine_memory_bytes", "gauge", "Physical memory of the machine in bytes.");
         sp_buf_printf(b, "machine_memory_bytes %lld\n", (long long)total);
     }
+    /* What the resident memory is made of: the database library's own allocations (page
+     * caches, statements) and the C heap — in use, and free but still held (fragmentation). */
+    int64_t db_used, db_top;
+    if (sp_db_memory(&db_used, &db_top) == SP_OK) {
+        family(b, "db_memory_bytes", "gauge",
+               "Memory held by the database library (page caches, statements, schema).");
+        sp_buf_printf(b, "db_memory_bytes %lld\n", (long long)db_used);
+        family(b, "db_memory_highest_bytes", "gauge",
+               "Highest db_memory_bytes since the process started.");
+        sp_buf_printf(b, "db_memory_highest_bytes %lld\n", (long long)db_top);
+    }
+    struct mallinfo2 mi = mallinfo2();
+    family(b, "process_heap_bytes", "gauge",
+           "C heap (malloc): bytes in use, and bytes free but still held by the process.");
+    sp_buf_printf(b, "process_heap_bytes{state=\"in_use\"} %zu\n", mi.uordblks + mi.hblkhd);
+    sp_buf_printf(b, "process_heap_bytes{state=\"free\"} %zu\n", mi.fordblks);
     family(b, "machine_cpu_cores", "gauge", "CPU cores this process may run on.");
     sp_buf_printf(b, "machine_cpu_cores %d\n", cpu_cores());
 
@@ -855,6 +872,13 @@ void sp_metrics_render(struct sp_app *app, struct sp_buf *out)
                   (unsigned long long)hits);
     sp_buf_printf(out, "cache_requests_total{cache=\"response\",result=\"miss\"} %llu\n",
                   (unsigned long long)misses);
+    size_t centries = 0, cbytes = 0;
+    if (app && app->cache)
+        sp_cache_usage(app->cache, &centries, &cbytes);
+    family(out, "cache_entries", "gauge", "Entries held by the response cache.");
+    sp_buf_printf(out, "cache_entries{cache=\"response\"} %zu\n", centries);
+    family(out, "cache_bytes", "gauge", "Bytes of responses held by the response cache.");
+    sp_buf_printf(out, "cache_bytes{cache=\"response\"} %zu\n", cbytes);
 
     if (jobs_fn) {
         struct sp_metrics_jobs j = {0};

@@ -109,6 +109,9 @@ const char *sp_db_errmsg(struct sp_db *db);
 
 /* Query counters for metrics: total statements stepped and total time, this process. */
 void sp_db_stats(uint64_t *queries, uint64_t *errors, uint64_t *nanos);
+/* Memory the database library holds in this process (page caches, prepared statements, schema)
+ * in bytes, now and at its highest; SP_OK, or SP_ERR when the driver cannot tell. */
+int sp_db_memory(int64_t *used, int64_t *highest);
 
 /* Per-statement metrics hooks, implemented in obs/dbstats.c; the drivers call them.
  * sp_dbstats_query: one execution of `sql` finished (call when a statement reaches SP_DONE or

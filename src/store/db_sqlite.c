@@ -726,3 +726,16 @@ void sp_db_stats(uint64_t *queries, uint64_t *errors, uint64_t *nanos)
     if (nanos)
         *nanos = atomic_load_explicit(&st_nanos, memory_order_relaxed);
 }
+
+int sp_db_memory(int64_t *used, int64_t *highest)
+{
+    sqlite3_int64 now = 0, top = 0;
+    if (sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &now, &top, 0) != SQLITE_OK)
+        return SP_ERR;
+    /* with memory statistics compiled out (SQLITE_DEFAULT_MEMSTATUS=0) both stay 0 */
+    if (now <= 0)
+        return SP_ERR;
+    *used = now;
+    *highest = top;
+    return SP_OK;
+}

@@ -128,6 +128,13 @@ def test_counters_move_by_the_requests_made(api, tokens):
 
     assert after["http_requests_in_flight"] >= 1, "the scrape itself is in flight"
     assert after["process_resident_memory_bytes"] > 0 and after["process_open_fds"] > 0
+    # What the memory is made of: the database library holds its page caches and statements
+    # (SQLite counts them), the response cache holds the /api/rules page fetched above.
+    assert 0 < after["db_memory_bytes"] <= after["db_memory_highest_bytes"]
+    assert after['process_heap_bytes{state="in_use"}'] >= 0
+    assert after['process_heap_bytes{state="free"}'] >= 0
+    assert after['cache_entries{cache="response"}'] >= 1
+    assert after['cache_bytes{cache="response"}'] > 0
     assert any(k.startswith("build_info{") and v == 1 for k, v in after.items())
     for state in ("pending", "running", "completed", "failed", "cancelled"):
         assert f'jobs{{state="{state}"}}' in after, state

@@ -373,6 +373,14 @@ class Scraper(threading.Thread):
             if "http_requests_total" in names else None,
             "in_flight": sum(v for n, _l, v in samples if n == "http_requests_in_flight"),
         }
+        # what the server's memory is made of (servers without these gauges leave them out)
+        for key, name, state in (("db_memory", "db_memory_bytes", None),
+                                 ("heap_in_use", "process_heap_bytes", "in_use"),
+                                 ("heap_free", "process_heap_bytes", "free"),
+                                 ("cache_bytes", "cache_bytes", None)):
+            vals = [v for n, lab, v in samples if n == name and (state is None or lab.get("state") == state)]
+            if vals:
+                sums[key] = sum(vals)
         with self.lock:
             self.history.append((t, sums["db_queries_total"], sums["cache_hit"], sums["cache_total"]))
         rec = {"t": t, "sum": sums}

@@ -1224,7 +1224,24 @@ def resource_rows(run, analysis):
                      f"{met['cache_hit_pct']:.1f}% of {met['cache_lookups']:.0f} lookups"))
     else:
         rows.append(("Database queries / cache", "not available (/metrics gave no data)"))
+    mem = memory_parts(run)
+    if mem:
+        rows.append(("Server memory by part (/metrics, last scrape)", mem))
     return rows
+
+
+def memory_parts(run):
+    """'database 31.2 MB, heap in use 40.1 MB, ...' from the last scrape that has the gauges."""
+    for rec in reversed(run.scrapes):
+        s = rec.get("sum") or {}
+        parts = [(label, s.get(key)) for key, label in (
+            ("db_memory", "database library (page caches, statements)"),
+            ("heap_in_use", "C heap in use (all of it, the database's included)"),
+            ("heap_free", "C heap free but held"),
+            ("cache_bytes", "response cache"))]
+        if any(v is not None for _l, v in parts):
+            return "; ".join(f"{label} {fmt_mb(v)}" for label, v in parts if v is not None)
+    return None
 
 
 def md_table(head, rows):

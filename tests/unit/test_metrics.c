@@ -351,7 +351,10 @@ static void test_render_shape(void **state)
                                        "disk_total_bytes",
                                        "build_info",
                                        "machine_cpu_cores",
-                                       "process_memory_limit_bytes"};
+                                       "process_memory_limit_bytes",
+                                       "process_heap_bytes",
+                                       "cache_entries",
+                                       "cache_bytes"};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         int found = 0;
         for (int j = 0; j < nfam; j++)
@@ -368,6 +371,9 @@ static void test_render_shape(void **state)
     snprintf(series, sizeof series, "disk_free_bytes{path=\"%s\"}", app.cfg.data_dir);
     assert_true(sample(t, series) >= 0);
     assert_true(sample(t, "process_resident_memory_bytes") > 0);
+    assert_true(sample(t, "process_heap_bytes{state=\"in_use\"}") >= 0);
+    assert_true(sample(t, "process_heap_bytes{state=\"free\"}") >= 0);
+    assert_true(sample(t, "cache_bytes{cache=\"response\"}") >= 0);
     assert_true(sample(t, "process_open_fds") > 0);
     assert_true(sample(t, "process_start_time_seconds") > 1.5e9);
     assert_true(sample(t, "cache_requests_total{cache=\"response\",result=\"hit\"}") == 0);
