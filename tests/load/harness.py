@@ -413,22 +413,15 @@ class Scraper(threading.Thread):
 def extract_server_requests(log_path, out_path):
     """From the server's JSON log, one line per request: completion time (epoch s), 1 for login
     else 0, duration in ms; gzip-compressed. Returns the number of requests."""
-    import datetime
     import gzip
+
+    from report import access_log_requests  # the report reads the same lines
     n = 0
     try:
         with open(log_path, "r", errors="replace") as f, gzip.open(out_path, "wt") as out:
-            for line in f:
-                if '"msg":"request"' not in line:
-                    continue
-                try:
-                    j = json.loads(line)
-                    ts = datetime.datetime.fromisoformat(j["ts"].replace("Z", "+00:00")).timestamp()
-                    login = 1 if j.get("route") == "/api/auth/login" else 0
-                    out.write(f"{ts:.3f},{login},{float(j['duration_ms']):.3f}\n")
-                    n += 1
-                except (ValueError, KeyError, TypeError):
-                    continue
+            for ts, is_login, ms in access_log_requests(f):
+                out.write(f"{ts:.3f},{1 if is_login else 0},{ms:.3f}\n")
+                n += 1
     except OSError:
         return 0
     return n

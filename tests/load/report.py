@@ -69,6 +69,20 @@ def fmt_mb(b):
     return "-" if b is None else f"{b / (1 << 20):.1f} MB"
 
 
+def access_log_requests(lines):
+    """(completion time in epoch s, is a login, duration ms) for each request line of the
+    server's JSON log; other lines and malformed ones are skipped."""
+    for line in lines:
+        if '"msg":"request"' not in line:
+            continue
+        try:
+            j = json.loads(line)
+            ts = datetime.datetime.fromisoformat(j["ts"].replace("Z", "+00:00")).timestamp()
+            yield ts, j.get("route") == "/api/auth/login", float(j["duration_ms"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+
+
 # --- loading ---------------------------------------------------------------------------------------
 class Run:
     """Everything measured in one run directory, indexed by second since the start."""
@@ -555,15 +569,8 @@ def server_side(run, windows):
             if first.startswith("(last "):
                 return None  # a truncated log would give a wrong picture
             f.seek(0)
-            for line in f:
-                if '"msg":"request"' not in line:
-                    continue
-                try:
-                    j = json.loads(line)
-                    ts = datetime.datetime.fromisoformat(j["ts"].replace("Z", "+00:00")).timestamp()
-                    add(ts, j.get("route") == "/api/auth/login", float(j["duration_ms"]))
-                except (ValueError, KeyError, TypeError):
-                    continue
+            for ts, is_login, ms in access_log_requests(f):
+                add(ts, is_login, ms)
     else:
         return None
     login.sort()
