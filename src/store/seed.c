@@ -902,6 +902,17 @@ int sp_store_seed(struct sp_db *db, const struct sp_seed_opts *o, struct sp_seed
         if (rc != SP_OK)
             goto out;
     }
+    /* One search segment. The bulk fill (and the triggers' batches) leave the index in several
+     * segments, and FTS5 merges them into the commits of later inserts: with 100,000 seeded
+     * releases every 64th draft created afterwards took 15-40 ms and a few 95-190 ms, against
+     * 0.3 ms for the others (the same inserts after 'optimize': p99 1.4 ms). Merged once here
+     * (0.4 s at 100,000 releases, 4.7 s at 1,000,000), new rows only merge with each other. */
+    if (o->stage)
+        o->stage(o->progress_arg, "merging the search index");
+    rc = sp_db_exec(db, "INSERT INTO releases_fts(releases_fts) VALUES('optimize')", e);
+    phase("search index merged", &t_phase);
+    if (rc != SP_OK)
+        goto out;
     if (o->stage)
         o->stage(o->progress_arg, "committing");
     rc = sp_db_commit(db);
