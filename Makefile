@@ -37,10 +37,10 @@ bench: build
 	@scripts/install-deps load
 	@scripts/bench
 
-## make load-test SCENARIO=normal|high|max|spike|capacity [DURATION=...] [RELEASES=...]
+## make load-test SCENARIO=normal|high|max|spike|capacity [DURATION=...] [RELEASES=...] [CLIENT=fast|requests]
 load-test: build
 	@scripts/install-deps load
-	@scripts/load-test $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(DURATION),--duration $(DURATION)) $(if $(RELEASES),--releases $(RELEASES)) $(if $(USERS),--users $(USERS)) $(if $(LOCUST_WORKERS),--locust-workers $(LOCUST_WORKERS))
+	@scripts/load-test $(if $(SCENARIO),--scenario $(SCENARIO)) $(if $(DURATION),--duration $(DURATION)) $(if $(RELEASES),--releases $(RELEASES)) $(if $(USERS),--users $(USERS)) $(if $(LOCUST_WORKERS),--locust-workers $(LOCUST_WORKERS)) $(if $(CLIENT),--client $(CLIENT))
 
 format:
 	@clang-format -i $$(find src tests/unit -name '*.[ch]')

@@ -21,9 +21,20 @@ import random
 import re
 import sys
 import time
+from urllib.parse import quote
 
 import gevent
 from locust import HttpUser, task, between, events
+
+# SP_LOAD_CLIENT=fast runs the same classes on Locust's FastHttpUser (geventhttpclient) instead of
+# HttpUser (python-requests): the plan's class text is unchanged, only the HTTP client under it.
+# On a 2-core machine shared with the server, requests' own CPU time shows up in every response
+# time once hundreds of users run (docs/PERFORMANCE.md). The default is the plan's HttpUser.
+_CLIENT = os.environ.get("SP_LOAD_CLIENT", "requests").strip() or "requests"
+if _CLIENT == "fast":
+    from locust.contrib.fasthttp import FastHttpUser as HttpUser  # noqa: F811
+elif _CLIENT != "requests":
+    raise SystemExit(f"SP_LOAD_CLIENT: unknown client '{_CLIENT}' (use: requests, fast)")
 
 class ApplicationUser(HttpUser):
     wait_time = between(1, 3)
@@ -223,7 +234,7 @@ class SessionUser(HttpUser):
         if not self.ensure_token():
             return
         term = random.choice(self.terms)
-        with self.client.get("/api/releases", params={"search": term}, headers=self.headers,
+        with self.client.get(f"/api/releases?search={quote(term)}", headers=self.headers,
                              name="/api/releases?search=[q]", catch_response=True) as resp:
             body = self._json(resp)
             if body is not None and not isinstance(body.get("releases"), list):
