@@ -32,6 +32,14 @@ static void kdf_warm(void)
     (void)sp_db_thread();
 }
 
+/* One argon2id run at start (the dummy hash for unknown usernames), so the first logins find
+ * its working memory mapped (see auth/password.c, the spare region). */
+static void kdf_warm_hash(void *arg)
+{
+    (void)arg;
+    sp_password_warm();
+}
+
 static int make_dirs(const char *path, mode_t mode, struct sp_err *e)
 {
     char buf[PATH_MAX];
@@ -241,6 +249,7 @@ int sp_app_init(struct sp_app *app, struct sp_err *e)
     sp_password_cache_init(app->cfg.login_cache_ttl);
     /* open each kdf worker's database connection now, not during the first logins */
     sp_pool_each(app->kdf_pool, kdf_warm);
+    (void)sp_pool_submit(app->kdf_pool, kdf_warm_hash, NULL);
     app->cache = sp_cache_new(CACHE_BYTES);
     app->started_at = sp_time_now();
     if (sp_jobs_start(app, e) != SP_OK) {
@@ -261,6 +270,7 @@ void sp_app_shutdown(struct sp_app *app)
     if (app->kdf_pool) {
         sp_pool_free(app->kdf_pool);
         app->kdf_pool = NULL;
+        sp_password_spare_free(); /* after the workers, which hand their memory to it */
     }
     if (app->cache) {
         sp_cache_free(app->cache);

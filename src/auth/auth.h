@@ -53,9 +53,17 @@ struct sp_user;
 /* Verify against a fixed dummy hash and return 0: spends the same time as a real verification,
  * so an unknown username cannot be told from a wrong password by timing. */
 int sp_password_verify_dummy(const char *password);
-/* Free the hashing memory this thread kept from its last hash (see password.c). Call on a kdf
- * thread that is going idle or ending; a no-op when nothing is kept. */
+/* Give up the hashing memory this thread kept from its last hash (see password.c): it becomes
+ * the process's one spare region when there is none, else it is unmapped. Call on a kdf thread
+ * that is going idle or ending (the kdf pool's idle hook); a no-op when nothing is kept. */
 void sp_password_trim(void);
+/* Unmap the spare region (server shutdown); bytes it holds now (0 = none). */
+void sp_password_spare_free(void);
+size_t sp_password_spare_bytes(void);
+/* Prepare password checks on this thread ahead of the first login: the dummy hash of
+ * sp_password_verify_dummy is computed (one argon2id run), and on a kdf worker its memory then
+ * becomes the spare region when the worker goes idle. */
+void sp_password_warm(void);
 /* Remember successful verifications for ttl_seconds (0 = never; the default until called), and
  * forget every one remembered so far. See password.c ("recently verified credentials"). */
 void sp_password_cache_init(int ttl_seconds);

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "auth/auth.h"
 #include "util/common.h"
@@ -139,13 +140,59 @@ static void test_kept_memory(void **state)
     assert_int_equal(c.wrong, 0);
     assert_int_equal(c.regions_after, 1); /* kept, not one per hash */
     assert_int_equal(argon2_regions(), 1);
+    assert_int_equal(sp_password_spare_bytes(), 0);
     sp_pool_free(p);
-    assert_int_equal(argon2_regions(), 0); /* the ending worker unmapped it */
+    /* the ending worker handed it on as the process's spare, wiped; freeing that unmaps it */
+    assert_int_equal(argon2_regions(), 1);
+    assert_int_equal(sp_password_spare_bytes(), 19456UL * 1024);
+    sp_password_spare_free();
+    assert_int_equal(argon2_regions(), 0);
+    assert_int_equal(sp_password_spare_bytes(), 0);
 
     /* a hash made with reused memory verifies anywhere */
     assert_int_equal(c.made_rc, SP_OK);
     assert_int_equal(sp_password_verify(c.made, "made-on-a-worker"), 1);
     assert_int_equal(sp_password_verify(c.made, "made-on-a-workeR"), 0);
+}
+
+/* A worker going idle hands its memory on as the spare; the next hash on another worker takes
+ * it instead of mapping a new region; only one spare is kept however many workers go idle. */
+static void test_spare_region(void **state)
+{
+    (void)state;
+    char hash[128];
+    assert_int_equal(sp_password_hash("kept-memory-pw", hash, sizeof hash), SP_OK);
+    assert_int_equal(argon2_regions(), 0);
+    struct pool_check c = {.hash = hash};
+
+    struct sp_pool *a = sp_pool_new("kdf-a", 1, 4);
+    sp_pool_set_idle(a, sp_password_trim, 20);
+    sp_password_warm(); /* off a kdf worker: computes the dummy hash, keeps nothing */
+    assert_int_equal(argon2_regions(), 0);
+    assert_int_equal(sp_pool_submit(a, verify_task, &c), SP_OK);
+    while (sp_password_spare_bytes() == 0) /* worker a goes idle after 20 ms */
+        usleep(1000);
+    assert_int_equal(argon2_regions(), 1);
+
+    struct sp_pool *b = sp_pool_new("kdf-b", 1, 4);
+    sp_pool_set_idle(b, sp_password_trim, 60000);
+    assert_int_equal(sp_pool_submit(b, verify_task, &c), SP_OK);
+    while (sp_pool_depth(b) > 0)
+        sched_yield();
+    assert_int_equal(c.regions_after, 1); /* b took the spare: still one region */
+    assert_int_equal(sp_password_spare_bytes(), 0);
+
+    assert_int_equal(sp_pool_submit(a, verify_task, &c), SP_OK); /* a maps a second one */
+    while (sp_pool_depth(a) > 0)
+        sched_yield();
+    assert_int_equal(c.regions_after, 2);
+    sp_pool_free(b);
+    sp_pool_free(a);
+    assert_int_equal(argon2_regions(), 1); /* one became the spare, the other was unmapped */
+    sp_password_spare_free();
+    assert_int_equal(argon2_regions(), 0);
+    assert_int_equal(c.ok, 3);
+    assert_int_equal(c.wrong, 0);
 }
 
 /* Recently verified credentials: only successes are remembered, only for exactly that stored
@@ -235,6 +282,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hash_format),
         cmocka_unit_test(test_kept_memory),
+        cmocka_unit_test(test_spare_region),
         cmocka_unit_test(test_recent_credentials),
         cmocka_unit_test(test_shared_concurrent),
         cmocka_unit_test(test_verify),
