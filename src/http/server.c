@@ -131,6 +131,20 @@ static void watch_set(struct MHD_Connection *conn, int64_t deadline)
         atomic_store_explicit(&w->deadline, deadline, memory_order_relaxed);
 }
 
+/* New connections while draining are closed at once (no request is read from them). MHD's own
+ * way to stop accepting, MHD_quiesce_daemon, races with the worker threads in libmicrohttpd
+ * 0.9.75 (Debian 12) when they poll with epoll: both remove the listening socket from a
+ * worker's epoll set, and the loser's EPOLL_CTL_DEL fails and MHD aborts ("Failed to remove
+ * listen FD from epoll set", seen once in about 30 stops at the end of a Locust run). The listening socket itself
+ * is closed by MHD_stop_daemon once the requests in flight are done. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    (void)cls;
+    (void)addr;
+    (void)addrlen;
+    return atomic_load(&srv.draining) ? MHD_NO : MHD_YES;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
@@ -749,7 +763,7 @@ int sp_server_start(struct sp_app *app, struct sp_err *e)
     /* clang-format off */
     /* one option per line */
     srv.daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, NULL,
+        flags, 0, on_accept, NULL, on_access, NULL,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, /* first, so it sees every message */
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
@@ -816,9 +830,7 @@ void sp_server_drain_and_stop(int timeout_ms)
     atomic_store(&srv.draining, 1);
     if (srv.app)
         atomic_store(&srv.app->draining, 1);
-    MHD_socket lsock = MHD_quiesce_daemon(srv.daemon);
-    if (lsock != MHD_INVALID_SOCKET)
-        close(lsock); /* new connections are refused from now on */
+    /* from now on on_accept closes new connections (why not MHD_quiesce_daemon: see there) */
 
     int64_t deadline = sp_time_mono_ns() + (int64_t)timeout_ms * 1000000;
     while (atomic_load_explicit(&srv.inflight, memory_order_acquire) > 0 &&

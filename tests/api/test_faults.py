@@ -5,6 +5,7 @@ import contextlib
 import errno
 import os
 import select
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -377,3 +378,43 @@ def test_per_user_request_budget_answers_429(short_timeout_server):
     assert statuses[-1] == 429, f"60 requests in a row under a budget of 20/min: {statuses}"
     # Anonymous health checks are not charged to the user.
     api.get("/api/health", expect=200)
+
+
+# --- graceful stop ----------------------------------------------------------------------------
+
+def test_sigterm_finishes_the_request_in_flight_and_serves_no_new_one():
+    """SIGTERM while a request is half received: a new connection gets no answer (refused, or
+    closed without reading a request), the request in flight is still answered and its rule is
+    stored, and the process exits 0 once it is done."""
+    srv = Server(name="drain").start()
+    try:
+        token = Api(srv.base).login(ADMIN_USER, ADMIN_PASSWORD).body["access_token"]
+        body = b'{"name": "Drained rule", "content": "' + b"d" * 4000 + b'"}'
+        head = (f"POST /api/rules HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        s = raw_connect(srv.port)
+        s.sendall(head + body[:1000])
+        time.sleep(0.3)  # headers read: the request is in flight
+        srv.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert srv.proc.poll() is None, "the server exited with a request in flight"
+        try:
+            n = raw_connect(srv.port, timeout=5)
+            n.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            status, _h, _b = read_response(n, timeout=5)
+            n.close()
+            assert status is None, f"a connection opened while draining was served: {status}"
+        except (ConnectionRefusedError, ConnectionResetError):
+            pass
+        s.sendall(body[1000:])
+        status, headers, answer = read_response(s)
+        s.close()
+        assert status == 201, answer[:300]
+        assert {k.lower(): v for k, v in headers.items()}.get("connection", "").lower() == "close"
+        srv.proc.wait(timeout=30)
+        path = srv.db_path
+        srv.stop()  # asserts exit status 0 and no sanitizer report
+        with contextlib.closing(sqlite3.connect(path)) as db:
+            assert db.execute("SELECT COUNT(*) FROM rules WHERE name = 'Drained rule'").fetchone()[0] == 1
+    finally:
+        srv.cleanup()
