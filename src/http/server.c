@@ -135,8 +135,8 @@ static void watch_set(struct MHD_Connection *conn, int64_t deadline)
  * way to stop accepting, MHD_quiesce_daemon, races with the worker threads in libmicrohttpd
  * 0.9.75 (Debian 12) when they poll with epoll: both remove the listening socket from a
  * worker's epoll set, and the loser's EPOLL_CTL_DEL fails and MHD aborts ("Failed to remove
- * listen FD from epoll set", seen once in about 30 stops at the end of a Locust run). The listening socket itself
- * is closed by MHD_stop_daemon once the requests in flight are done. */
+ * listen FD from epoll set", seen once in about 30 stops at the end of a Locust run). The
+ * listening socket itself is closed by MHD_stop_daemon once the requests in flight are done. */
 static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
 {
     (void)cls;
