@@ -14,6 +14,10 @@ Other environment:
     SP_LOAD_SAMPLES   file that receives one CSV line per request (end time, method, name, ms,
                       ok, status, bytes) for the report; SP_LOAD_USERS_LOG gets the user count
                       every second.
+    SP_LOAD_CLIENT    requests (default: HttpUser, as the plan) or fast (FastHttpUser under
+                      the same classes; what `make load-test` uses unless CLIENT=requests)
+    SP_LOAD_GC_FREEZE, SP_LOAD_WARM_CLIENT   0 turns off the generator's own pause and start-up
+                      fixes (see the end of this file)
 """
 import importlib.util
 import os
