@@ -469,6 +469,80 @@ static void test_search_accents_prefix_and_hostile_input(void **state)
     assert_int_equal(n, 1);
 }
 
+/* Prefixes longer than the prefix indexes (9+ characters) are expanded to the words that start
+ * with them; the matches must be the prefix's: longer words, case, other terms, many words. */
+static void test_search_long_prefixes(void **state)
+{
+    struct fixture *f = *state;
+    int64_t a = draft(f, f->alice, "Longgroupname", "EBOOK", T0 + 1);
+    int64_t b = draft(f, f->alice, "Longgroupnames", "EBOOK", T0 + 2);
+    int64_t c = draft(f, f->bob, "Longgroupnamex", "EBOOK", T0 + 3);
+    int64_t d = draft(f, f->bob, "Other", "EBOOK", T0 + 4);
+    set_meta(f, b, "{\"title\":\"Germinal\",\"author\":\"Emile Zola\"}");
+    set_meta(f, d, "{\"title\":\"Les Mis\xc3\xa9rables\",\"author\":\"Victor Hugo\"}");
+
+    int64_t got[40], total;
+    struct sp_release_query q = {.page = 1, .per_page = 40, .desc = true};
+    q.search = "longgroupname";
+    size_t n = list_ids(f, &q, got, 40, &total);
+    int64_t w1[] = {c, b, a};
+    assert_order(got, n, w1, 3);
+    assert_int_equal(total, 3);
+
+    q.search = "LONGGROUPNAMEX"; /* case */
+    n = list_ids(f, &q, got, 40, &total);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], c);
+
+    q.search = "zola longgroupname"; /* with another term */
+    n = list_ids(f, &q, got, 40, &total);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], b);
+
+    q.search = "longgroupname zola"; /* the long word whole, the short one a prefix */
+    n = list_ids(f, &q, got, 40, &total);
+    assert_int_equal(n, 0);
+
+    q.search = "longgroupname,"; /* punctuation after the word */
+    n = list_ids(f, &q, got, 40, &total);
+    assert_int_equal(n, 3);
+
+    q.search = "longgroupnamez";
+    n = list_ids(f, &q, got, 40, &total);
+    assert_int_equal(n, 0);
+    assert_int_equal(total, 0);
+
+    q.search = "longgroupname";
+    q.user_id = f->bob; /* with a filter */
+    n = list_ids(f, &q, got, 40, &total);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], c);
+    q.user_id = 0;
+
+    q.search = "Mis\xc3\xa9rable"; /* non-ASCII: left to FTS5 */
+    n = list_ids(f, &q, got, 40, &total);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], d);
+
+    /* 16 words with one prefix are expanded, a 17th keeps the prefix query: same matches */
+    int64_t many[17];
+    for (int i = 0; i < 17; i++) {
+        char g[32];
+        snprintf(g, sizeof g, "Manywordsprefix%02d", i);
+        many[i] = draft(f, f->alice, g, "EBOOK", T0 + 10 + i);
+    }
+    q.search = "manywordsprefix0";
+    n = list_ids(f, &q, got, 40, &total);
+    assert_int_equal(n, 10);
+    assert_int_equal(got[0], many[9]);
+    q.search = "manywordsprefix";
+    n = list_ids(f, &q, got, 40, &total);
+    assert_int_equal(n, 17);
+    assert_int_equal(total, 17);
+    assert_int_equal(got[0], many[16]);
+    assert_int_equal(got[16], many[0]);
+}
+
 static void test_update_merges_metadata_and_checks_status(void **state)
 {
     struct fixture *f = *state;
@@ -620,6 +694,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_filters_and_totals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_accents_prefix_and_hostile_input, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_search_long_prefixes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_merges_metadata_and_checks_status, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_counters_follow_writes, setup, teardown),

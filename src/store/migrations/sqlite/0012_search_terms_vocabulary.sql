@@ -1,0 +1,11 @@
+-- 0012_search_terms_vocabulary.sql — the words of the search index, for long prefixes.
+--
+-- The prefix indexes of 0011 cover prefixes of 3 to 8 characters. FTS5 answers a longer prefix
+-- ("testgroup"*) by merging the document list of every word that starts with it into memory
+-- before the first row, so its cost follows the number of matching releases: 3.8 ms for a word
+-- in 90,000 releases, where the same word matched whole takes 0.05 ms. The releases list
+-- replaces such a prefix by the few words that start with it ("testgroup" OR "testgroups"),
+-- which FTS5 reads lazily. It finds those words here: an fts5vocab table over the index, read
+-- one word at a time (`term >= ? LIMIT 1`, a seek of about 0.05 ms each). The table stores
+-- nothing; it reads releases_fts.
+CREATE VIRTUAL TABLE releases_fts_terms USING fts5vocab(releases_fts, instance);
