@@ -731,8 +731,8 @@ static int fts_expand_long_prefix(struct sp_db *db, const char *fts, char **out)
     return rc;
 }
 
-static int search_plan(struct sp_db *db, const struct sp_release_query *q, unsigned flags,
-                       int sort, const char *fts, int64_t per_page, int64_t offset,
+static int search_plan(struct sp_db *db, const struct sp_release_query *q, unsigned flags, int sort,
+                       const char *fts, int64_t per_page, int64_t offset,
                        struct sp_release_list *out);
 
 /* A search: the sort plan when the matches are few, else the merge (see above). */
@@ -752,8 +752,8 @@ static int search_list(struct sp_db *db, const struct sp_release_query *q, unsig
 }
 
 /* search_list with the query as FTS5 will run it. */
-static int search_plan(struct sp_db *db, const struct sp_release_query *q, unsigned flags,
-                       int sort, const char *fts, int64_t per_page, int64_t offset,
+static int search_plan(struct sp_db *db, const struct sp_release_query *q, unsigned flags, int sort,
+                       const char *fts, int64_t per_page, int64_t offset,
                        struct sp_release_list *out)
 {
     unsigned filters = flags & F_FILTERS;

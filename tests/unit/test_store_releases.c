@@ -471,6 +471,18 @@ static void test_search_accents_prefix_and_hostile_input(void **state)
 
 /* Prefixes longer than the prefix indexes (9+ characters) are expanded to the words that start
  * with them; the matches must be the prefix's: longer words, case, other terms, many words. */
+/* The search finds exactly the release `want`. */
+static void assert_only(struct fixture *f, struct sp_release_query *q, const char *search,
+                        int64_t want)
+{
+    int64_t got[40], total;
+    q->search = search;
+    size_t n = list_ids(f, q, got, 40, &total);
+    assert_int_equal(n, 1);
+    assert_int_equal(got[0], want);
+    assert_int_equal(total, 1);
+}
+
 static void test_search_long_prefixes(void **state)
 {
     struct fixture *f = *state;
@@ -489,15 +501,8 @@ static void test_search_long_prefixes(void **state)
     assert_order(got, n, w1, 3);
     assert_int_equal(total, 3);
 
-    q.search = "LONGGROUPNAMEX"; /* case */
-    n = list_ids(f, &q, got, 40, &total);
-    assert_int_equal(n, 1);
-    assert_int_equal(got[0], c);
-
-    q.search = "zola longgroupname"; /* with another term */
-    n = list_ids(f, &q, got, 40, &total);
-    assert_int_equal(n, 1);
-    assert_int_equal(got[0], b);
+    assert_only(f, &q, "LONGGROUPNAMEX", c);     /* case */
+    assert_only(f, &q, "zola longgroupname", b); /* with another term */
 
     q.search = "longgroupname zola"; /* the long word whole, the short one a prefix */
     n = list_ids(f, &q, got, 40, &total);
@@ -512,17 +517,11 @@ static void test_search_long_prefixes(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(total, 0);
 
-    q.search = "longgroupname";
     q.user_id = f->bob; /* with a filter */
-    n = list_ids(f, &q, got, 40, &total);
-    assert_int_equal(n, 1);
-    assert_int_equal(got[0], c);
+    assert_only(f, &q, "longgroupname", c);
     q.user_id = 0;
 
-    q.search = "Mis\xc3\xa9rable"; /* non-ASCII: left to FTS5 */
-    n = list_ids(f, &q, got, 40, &total);
-    assert_int_equal(n, 1);
-    assert_int_equal(got[0], d);
+    assert_only(f, &q, "Mis\xc3\xa9rable", d); /* non-ASCII: left to FTS5 */
 
     /* 16 words with one prefix are expanded, a 17th keeps the prefix query: same matches */
     int64_t many[17];
